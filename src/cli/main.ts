@@ -1,0 +1,70 @@
+import { readdirSync, existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Args } from '../util/args.ts';
+import { InputError } from '../util/errors.ts';
+import type { Command } from './command.ts';
+
+const commandsDir = join(dirname(fileURLToPath(import.meta.url)), 'commands');
+
+function commandNames(): string[] {
+  return readdirSync(commandsDir)
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => f.slice(0, -3))
+    .sort();
+}
+
+async function loadCommand(name: string): Promise<Command | null> {
+  const file = join(commandsDir, `${name}.ts`);
+  if (!/^[a-z][a-z0-9-]*$/.test(name) || !existsSync(file)) return null;
+  const mod = (await import(pathToFileURL(file).href)) as { default: Command };
+  return mod.default;
+}
+
+async function help(): Promise<void> {
+  const lines = ['speech-ssl <command> [options]', '', 'Commands:'];
+  for (const name of commandNames()) {
+    const cmd = await loadCommand(name);
+    if (cmd) lines.push(`  ${name.padEnd(10)} ${cmd.summary}`);
+  }
+  lines.push('', 'Run `speech-ssl <command> --help` for its options.');
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === 'help' || name === '--help' || name === '-h') {
+    await help();
+    return name ? 0 : 2;
+  }
+  const cmd = await loadCommand(name);
+  if (!cmd) {
+    process.stderr.write(`speech-ssl: unknown command "${name}" (known: ${commandNames().join(', ')})\n`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(cmd.usage.trimEnd() + '\n');
+    return 0;
+  }
+  try {
+    return await cmd.run(new Args(rest, cmd.booleanFlags ?? []));
+  } catch (e) {
+    if (e instanceof InputError) {
+      process.stderr.write(`speech-ssl ${name}: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      process.stderr.write(`speech-ssl: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
