@@ -2,9 +2,12 @@
  * fairseq manifests for a folder of recordings, as examples/wav2vec/wav2vec_manifest.py makes them: the
  * root's absolute path, then `relative/path<TAB>num_samples` per file; with a validation fraction P each
  * file goes to the validation manifest when a seeded uniform draw is <= P. Sample counts come from the
- * headers (no decoding). Files are visited in sorted order so the split depends only on the seed.
+ * headers (no decoding). Files are visited in sorted order so the split depends only on the seed. The root
+ * is written as its real path (links resolved), as fairseq does.
  */
+import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { InputError } from '../util/errors.ts';
 import { Rng } from '../util/rng.ts';
 import { errorMessage } from '../util/errors.ts';
 import { writeManifest, type ManifestEntry } from '../data/manifest.ts';
@@ -28,7 +31,12 @@ export interface ManifestBuildResult {
 }
 
 export function buildManifests(o: ManifestBuildOptions): ManifestBuildResult {
-  const root = resolve(o.root);
+  let root: string;
+  try {
+    root = realpathSync(o.root); // fairseq writes os.path.realpath(root)
+  } catch (e) {
+    throw new InputError(`cannot read folder: ${errorMessage(e)}`, { file: o.root });
+  }
   const rels = scanAudioFolder(root);
   const rng = new Rng(o.seed);
   const train: ManifestEntry[] = [];

@@ -70,7 +70,7 @@ export function resolveOptions<T extends object>(defaults: T, values: OptionValu
 export function optionsUsage(specs: readonly OptionSpec[]): string {
   return specs
     .map((s) => {
-      const arg = s.type === 'bool' ? `--${s.flag} [true|false]` : s.type === 'choice' ? `--${s.flag} ${s.choices!.join('|')}` : `--${s.flag} ${s.type === 'string' ? 'S' : 'N'}`;
+      const arg = s.type === 'bool' ? `--${s.flag}[=true|false]` : s.type === 'choice' ? `--${s.flag} ${s.choices!.join('|')}` : `--${s.flag} ${s.type === 'string' ? 'S' : 'N'}`;
       return `  ${arg.padEnd(40)} ${s.help} (default ${JSON.stringify(s.default)})`;
     })
     .join('\n');

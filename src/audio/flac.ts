@@ -8,7 +8,7 @@
  * header is fed after the data instead, so the last real frame is delimited and checked (CRC-16) like the
  * others, and the parser state is then discarded.
  */
-import { FLACDecoder } from '@wasm-audio-decoders/flac';
+import type { FLACDecoder } from '@wasm-audio-decoders/flac';
 import { InputError } from '../util/errors.ts';
 import type { ByteReader } from './wav.ts';
 
@@ -85,9 +85,13 @@ function frameHeaderLength(b: Uint8Array): number {
 
 let shared: FLACDecoder | null = null;
 
-/** One decoder per thread, reused across files (compiling the module costs more than a file). */
+/**
+ * One decoder per thread, reused across files (compiling the module costs more than a file). The package
+ * is loaded on first use: it unpacks its WebAssembly on import, which a WAV-only run need not pay for.
+ */
 async function decoder(): Promise<FLACDecoder> {
   if (!shared) {
+    const { FLACDecoder } = await import('@wasm-audio-decoders/flac');
     shared = new FLACDecoder();
     await shared.ready;
   }

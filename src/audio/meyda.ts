@@ -4,7 +4,6 @@
  * frames only; Meyda applies its own window. Scalar descriptors give one column, vector ones (chroma, mfcc,
  * melBands, loudness's specific bands then its total, the spectra) one column per value, in the order named.
  */
-import Meyda from 'meyda';
 import type { MeydaAudioFeature, MeydaFeaturesObject } from 'meyda';
 import type { CommonFeatureOptions, Featurizer, FeaturizerKind, FeaturizeContext } from './featurizer.ts';
 import { RowAccumulator, ShortInputError, runStream, type FeatureMatrix, type FeatureStream } from './feature-matrix.ts';
@@ -49,7 +48,13 @@ interface MeydaSettings {
   windowingFunction: string;
   extract(features: MeydaAudioFeature[], signal: Float32Array): Partial<MeydaFeaturesObject> | null;
 }
-const meyda = Meyda as unknown as MeydaSettings;
+let meydaModule: MeydaSettings | null = null;
+
+/** Loads Meyda on first use (only runs that ask for its descriptors pay for the import). */
+async function loadMeyda(): Promise<MeydaSettings> {
+  if (!meydaModule) meydaModule = (await import('meyda')).default as unknown as MeydaSettings;
+  return meydaModule;
+}
 
 function flatten(name: Descriptor, value: unknown): number[] {
   if (typeof value === 'number') return [value];
@@ -61,8 +66,8 @@ function flatten(name: Descriptor, value: unknown): number[] {
   throw new Error(`Meyda descriptor ${name} gave a non-numeric value`);
 }
 
-/** Runs Meyda on one frame with `o`'s settings; the descriptors' values flattened into `out`. */
-export function meydaFrame(frame: Float32Array, names: readonly Descriptor[], o: MeydaOptions): number[] {
+/** Runs Meyda on one frame with `o`'s settings; the descriptors' values, flattened. */
+function meydaFrame(meyda: MeydaSettings, frame: Float32Array, names: readonly Descriptor[], o: MeydaOptions): number[] {
   meyda.bufferSize = o.bufferSize;
   meyda.sampleRate = o.sampleRate;
   meyda.melBands = o.melBands;
@@ -90,7 +95,7 @@ class MeydaStream implements FeatureStream {
   private readonly frame32: Float32Array;
   private readonly rows: RowAccumulator;
 
-  constructor(private readonly names: Descriptor[], private readonly o: MeydaOptions, readonly dims: number, private readonly allowShort: boolean, expected = 0) {
+  constructor(private readonly meyda: MeydaSettings, private readonly names: Descriptor[], private readonly o: MeydaOptions, readonly dims: number, private readonly allowShort: boolean, expected = 0) {
     this.framer = new StreamingFramer(kaldiFraming(o.bufferSize, o.hopLength, true));
     this.frame = new Float64Array(o.bufferSize);
     this.frame32 = new Float32Array(o.bufferSize);
@@ -105,7 +110,7 @@ class MeydaStream implements FeatureStream {
   private drain(): void {
     while (this.framer.next(this.frame)) {
       this.frame32.set(this.frame);
-      const values = meydaFrame(this.frame32, this.names, this.o);
+      const values = meydaFrame(this.meyda, this.frame32, this.names, this.o);
       const off = this.rows.nextRow();
       for (let d = 0; d < this.dims; d++) this.rows.buffer[off + d] = values[d];
     }
@@ -144,7 +149,7 @@ export const meydaKind: FeaturizerKind = {
       ints: ['bufferSize', 'hopLength', 'melBands', 'numberOfMfccCoefficients', 'chromaBands'],
     },
   ),
-  create(spec: string, values: OptionValues, common: CommonFeatureOptions): Featurizer {
+  async create(spec: string, values: OptionValues, common: CommonFeatureOptions): Promise<Featurizer> {
     const names = parseNames(spec);
     const o = resolveOptions(MEYDA_DEFAULTS, values);
     if (!Number.isInteger(o.bufferSize) || o.bufferSize < 4 || (o.bufferSize & (o.bufferSize - 1)) !== 0) throw new RangeError(`--buffer-size: Meyda needs a power of two, got ${o.bufferSize}`);
@@ -152,8 +157,9 @@ export const meydaKind: FeaturizerKind = {
     if (!(o.sampleRate > 0)) throw new RangeError(`--sample-frequency: must be positive, got ${o.sampleRate}`);
     // Probe the column count on a fixed frame.
     const probe = new Float32Array(o.bufferSize).map((_, i) => Math.sin(i * 0.3) * 0.5);
-    const dims = meydaFrame(probe, names, o).length;
-    const stream = (ctx: FeaturizeContext = {}) => new MeydaStream(names, o, dims, common.allowShort, ctx.expectedSamples);
+    const meyda = await loadMeyda();
+    const dims = meydaFrame(meyda, probe, names, o).length;
+    const stream = (ctx: FeaturizeContext = {}) => new MeydaStream(meyda, names, o, dims, common.allowShort, ctx.expectedSamples);
     return {
       kind: 'meyda',
       sampleRate: o.sampleRate,

@@ -37,12 +37,35 @@ function startWorker(init: WorkerInit): Promise<Worker> {
   });
 }
 
-/** One worker's life: pull tasks until none are left; a crash fails the task and restarts the worker. */
-async function drive(init: WorkerInit, next: () => ExtractTask | undefined, onResult: (r: ExtractResult) => void): Promise<void> {
-  let worker = await startWorker(init);
-  try {
+/** A set of started worker threads that run batches of tasks; a crashed worker is replaced. */
+export class WorkerPool {
+  private constructor(private readonly init: WorkerInit, private readonly workers: Worker[]) {}
+
+  static async start(jobs: number, features: string, values: OptionValues): Promise<WorkerPool> {
+    const init: WorkerInit = { features, values };
+    const workers = await Promise.all(Array.from({ length: Math.max(1, jobs) }, () => startWorker(init)));
+    return new WorkerPool(init, workers);
+  }
+
+  get size(): number {
+    return this.workers.length;
+  }
+
+  /** Runs `tasks`, calling `onResult` as each finishes (in completion order). */
+  async run(tasks: readonly ExtractTask[], onResult: (r: ExtractResult) => void): Promise<void> {
+    let i = 0;
+    const next = () => (i < tasks.length ? tasks[i++] : undefined);
+    await Promise.all(this.workers.map((_, w) => this.drive(w, next, onResult)));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+
+  private async drive(slot: number, next: () => ExtractTask | undefined, onResult: (r: ExtractResult) => void): Promise<void> {
     for (let task = next(); task; task = next()) {
       const t = task;
+      const worker = this.workers[slot];
       const result = await new Promise<ExtractResult>((resolve) => {
         const cleanup = () => {
           worker.off('message', onMessage);
@@ -69,19 +92,18 @@ async function drive(init: WorkerInit, next: () => ExtractTask | undefined, onRe
       onResult(result);
       if (!result.ok && result.message.startsWith('worker thread')) {
         await worker.terminate();
-        worker = await startWorker(init);
+        this.workers[slot] = await startWorker(this.init);
       }
     }
-  } finally {
-    await worker.terminate();
   }
 }
 
-/** Runs `tasks` on `jobs` worker threads, calling `onResult` as each finishes (in completion order). */
+/** Runs `tasks` on `jobs` worker threads started for the purpose, calling `onResult` as each finishes. */
 export async function runOnWorkers(tasks: readonly ExtractTask[], jobs: number, features: string, values: OptionValues, onResult: (r: ExtractResult) => void): Promise<void> {
-  let i = 0;
-  const next = () => (i < tasks.length ? tasks[i++] : undefined);
-  const init: WorkerInit = { features, values };
-  const n = Math.max(1, Math.min(jobs, tasks.length));
-  await Promise.all(Array.from({ length: n }, () => drive(init, next, onResult)));
+  const pool = await WorkerPool.start(Math.min(jobs, tasks.length), features, values);
+  try {
+    await pool.run(tasks, onResult);
+  } finally {
+    await pool.close();
+  }
 }
