@@ -10,6 +10,8 @@ export interface MultiHeadAttentionOptions {
   dropout?: number;
   bias?: boolean;
   init?: WeightInit;
+  /** Initial value of every bias instead of PyTorch's uniform draw (fairseq's BERT init uses 0). */
+  biasValue?: number;
   rng?: Rng;
 }
 
@@ -34,7 +36,7 @@ export class MultiHeadAttention extends Module {
     if (dim % heads !== 0) throw new Error(`MultiHeadAttention: dim ${dim} is not divisible by heads ${heads}`);
     this.headDim = dim / heads;
     const rng = opts.rng ?? new Rng(0);
-    const lin = { bias: opts.bias ?? true, init: opts.init, rng };
+    const lin = { bias: opts.bias ?? true, init: opts.init, biasValue: opts.biasValue, rng };
     this.kProj = this.child('k_proj', new Linear(dim, dim, lin));
     this.vProj = this.child('v_proj', new Linear(dim, dim, lin));
     this.qProj = this.child('q_proj', new Linear(dim, dim, lin));

@@ -16,9 +16,19 @@ export function uniform(rng: Rng, shape: number[], bound: number): tf.Tensor {
   return tf.tensor(v, shape, 'float32');
 }
 
+/** Normal(0, std) values; Box-Muller using both outputs of each pair (half the draws of Rng.normal). */
 export function normal(rng: Rng, shape: number[], std: number): tf.Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
-  return tf.tensor(rng.normalArray(n, std), shape, 'float32');
+  const v = new Float32Array(n);
+  for (let i = 0; i < n; i += 2) {
+    let u = 0;
+    while (u === 0) u = rng.next();
+    const r = std * Math.sqrt(-2 * Math.log(u));
+    const a = 2 * Math.PI * rng.next();
+    v[i] = r * Math.cos(a);
+    if (i + 1 < n) v[i + 1] = r * Math.sin(a);
+  }
+  return tf.tensor(v, shape, 'float32');
 }
 
 export function constant(shape: number[], value: number): tf.Tensor {

@@ -21,6 +21,8 @@ export interface TransformerBlockOptions {
   activationDropout?: number;
   activation?: Activation;
   init?: WeightInit;
+  /** Initial value of every bias instead of PyTorch's uniform draw (fairseq's BERT init uses 0). */
+  biasValue?: number;
   rng?: Rng;
 }
 
@@ -41,10 +43,10 @@ export class TransformerBlock extends Module {
   constructor(readonly opts: TransformerBlockOptions) {
     super();
     const rng = opts.rng ?? new Rng(0);
-    this.selfAttn = this.child('self_attn', new MultiHeadAttention(opts.dim, opts.heads, { dropout: opts.attentionDropout, init: opts.init, rng: rng.fork() }));
+    this.selfAttn = this.child('self_attn', new MultiHeadAttention(opts.dim, opts.heads, { dropout: opts.attentionDropout, init: opts.init, biasValue: opts.biasValue, rng: rng.fork() }));
     this.attnNorm = this.child('self_attn_layer_norm', new LayerNorm(opts.dim));
-    this.fc1 = this.child('fc1', new Linear(opts.dim, opts.ffnDim, { init: opts.init, rng }));
-    this.fc2 = this.child('fc2', new Linear(opts.ffnDim, opts.dim, { init: opts.init, rng }));
+    this.fc1 = this.child('fc1', new Linear(opts.dim, opts.ffnDim, { init: opts.init, biasValue: opts.biasValue, rng }));
+    this.fc2 = this.child('fc2', new Linear(opts.ffnDim, opts.dim, { init: opts.init, biasValue: opts.biasValue, rng }));
     this.ffnNorm = this.child('final_layer_norm', new LayerNorm(opts.dim));
     this.rng = rng.fork();
   }
