@@ -87,3 +87,20 @@ test('--percent samples utterances (fairseq fraction semantics), seeded, in corp
   // Frames of the sample are the sampled utterances' frames.
   assert.deepEqual([...loadFrames(set, a).data].filter((_, i) => i % 4 === 0), ids);
 });
+
+test('labelling a folder: every unreadable utterance is reported together; manifest order is followed', async () => {
+  const { labelUtterances, orderByManifest } = await import('../../src/cluster/labelFeatures.ts');
+  const dir = mkdtempSync(join(tmpdir(), 'fs-'));
+  writeNpy(join(dir, 'a.npy'), Float32Array.from([0, 0, 10, 10]), [2, 2]);
+  writeNpy(join(dir, 'b.npy'), Float32Array.from([10, 10]), [1, 2]);
+  const set = openFeatureSet(dir);
+  const centroids = Float32Array.from([0, 0, 10, 10]);
+  const manifest = { root: '/x', entries: [{ path: 'b.wav', numSamples: 1 }, { path: 'a.wav', numSamples: 1 }] };
+  const ordered = orderByManifest(set, manifest, 'm.tsv');
+  assert.deepEqual(labelUtterances(set, ordered, centroids, 2).map((l) => [...l]), [[1], [0, 1]]);
+  assert.throws(() => orderByManifest(set, { root: '/x', entries: [{ path: 'c.wav', numSamples: 1 }] }, 'm.tsv'), /m\.tsv: 1 manifest line\(s\) have no feature file \(c\.wav\)/);
+  // Corrupt both files after opening: both failures are named in one error.
+  writeFileSync(join(dir, 'a.npy'), 'garbage');
+  writeNpy(join(dir, 'b.npy'), Float32Array.from([NaN, 1]), [1, 2]);
+  assert.throws(() => labelUtterances(set, set.utterances, centroids, 2), (e: Error) => /2 utterance\(s\) could not be labelled/.test(e.message) && /a\.npy: .*bad magic/.test(e.message) && /b\.npy: non-finite value at frame 0/.test(e.message));
+});
