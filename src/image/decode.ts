@@ -4,7 +4,7 @@
  * and the problem, so a corpus-wide loader can report it and go on.
  */
 import jpeg from 'jpeg-js';
-import pngjs from 'pngjs';
+import { PNG } from 'pngjs';
 import { InputError, errorMessage } from '../util/errors.ts';
 import { type Image, createImage, imageFromBytes } from './image.ts';
 
@@ -41,7 +41,7 @@ export function decodeImage(bytes: Uint8Array, file: string, options: Partial<De
       checkSize(d.width, d.height);
       rgb = imageFromBytes(d.data, d.height, d.width, 3);
     } else {
-      const d = pngjs.PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+      const d = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
       checkSize(d.width, d.height);
       rgb = imageFromBytes(d.data, d.height, d.width, 4, 3);
     }

@@ -4,7 +4,7 @@ import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, copyFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import jpeg from 'jpeg-js';
-import pngjs from 'pngjs';
+import { PNG } from 'pngjs';
 import { cifarDir, digitsDir } from '../helpers/paths.ts';
 import { loadImageFolder, loadImageFolderSplits } from '../../src/image/imageFolder.ts';
 import { decodeImage } from '../../src/image/decode.ts';
@@ -30,9 +30,15 @@ function testCard(width = 16, height = 12): Uint8Array {
   return rgba;
 }
 
+function encodePng(rgba: Uint8Array, width = 16, height = 12): Buffer {
+  const png = new PNG({ width, height });
+  png.data = Buffer.from(rgba);
+  return PNG.sync.write(png);
+}
+
 test('decode: PNG is exact, JPEG (quality 100) within a few levels, channels are R, G, B in HWC order', () => {
   const rgba = testCard();
-  const png = pngjs.PNG.sync.write({ width: 16, height: 12, data: Buffer.from(rgba) });
+  const png = encodePng(rgba);
   const p = decodeImage(png, 'card.png');
   assert.deepEqual([p.height, p.width, p.channels], [12, 16, 3]);
   for (const [y, x] of [[0, 0], [5, 9], [11, 15]]) {
@@ -54,7 +60,7 @@ test('decode: PNG is exact, JPEG (quality 100) within a few levels, channels are
 
 test('decode: empty, foreign and truncated files throw InputError naming the file and the problem', () => {
   const jpg = jpeg.encode({ width: 16, height: 12, data: Buffer.from(testCard()) }, 90).data;
-  const png = pngjs.PNG.sync.write({ width: 16, height: 12, data: Buffer.from(testCard()) });
+  const png = encodePng(testCard());
   const cases: [Uint8Array, RegExp][] = [
     [new Uint8Array(0), /x\.img: empty file/],
     [Buffer.from('hello, not an image'), /x\.img: not a JPEG or PNG file/],
@@ -70,7 +76,7 @@ test('decode: empty, foreign and truncated files throw InputError naming the fil
 test('image folder: corrupt files are skipped and reported; the rest load with folder labels', () => {
   const dir = mkdtempSync(join(tmpdir(), 'imgfolder-'));
   const jpg = jpeg.encode({ width: 16, height: 12, data: Buffer.from(testCard()) }, 90).data;
-  const png = pngjs.PNG.sync.write({ width: 16, height: 12, data: Buffer.from(testCard()) });
+  const png = encodePng(testCard());
   mkdirSync(join(dir, 'dogs'));
   mkdirSync(join(dir, 'cats'));
   writeFileSync(join(dir, 'cats', 'a.jpg'), jpg);
