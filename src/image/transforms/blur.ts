@@ -30,30 +30,42 @@ export function reflectIndex(i: number, n: number): number {
   return j < n ? j : period - j;
 }
 
+/** Source index for each padded position -radius..n-1+radius, reflecting at the edges. */
+function reflectTable(n: number, radius: number): Int32Array {
+  const t = new Int32Array(n + 2 * radius);
+  for (let i = 0; i < t.length; i++) t[i] = reflectIndex(i - radius, n);
+  return t;
+}
+
 /** Blurs with the given sigma; `radius` defaults to ceil(3 sigma). */
 export function gaussianBlur(img: Image, sigma: number, radius = Math.ceil(3 * sigma)): Image {
   const kernel = gaussianKernel(sigma, radius);
+  const taps = kernel.length;
   const { height: H, width: W, channels: C } = img;
+  const xs = reflectTable(W, radius);
+  const ys = reflectTable(H, radius);
   const tmp = new Float32Array(img.data.length);
   const src = img.data;
   for (let y = 0; y < H; y++) {
+    const row = y * W;
     for (let x = 0; x < W; x++) {
-      const o = (y * W + x) * C;
-      for (let k = -radius; k <= radius; k++) {
-        const w = kernel[k + radius];
-        const s = (y * W + reflectIndex(x + k, W)) * C;
+      const o = (row + x) * C;
+      for (let k = 0; k < taps; k++) {
+        const w = kernel[k];
+        const s = (row + xs[x + k]) * C;
         for (let c = 0; c < C; c++) tmp[o + c] += w * src[s + c];
       }
     }
   }
   const out = createImage(H, W, C);
+  const dst = out.data;
   const rowLen = W * C;
   for (let y = 0; y < H; y++) {
     const o = y * rowLen;
-    for (let k = -radius; k <= radius; k++) {
-      const w = kernel[k + radius];
-      const s = reflectIndex(y + k, H) * rowLen;
-      for (let i = 0; i < rowLen; i++) out.data[o + i] += w * tmp[s + i];
+    for (let k = 0; k < taps; k++) {
+      const w = kernel[k];
+      const s = ys[y + k] * rowLen;
+      for (let i = 0; i < rowLen; i++) dst[o + i] += w * tmp[s + i];
     }
   }
   return out;
