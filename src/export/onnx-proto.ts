@@ -1,4 +1,5 @@
-import { ModelProtoType, DataType, type GraphProto, type ModelProto, type TensorProto, type Int64 } from './onnx-schema.ts';
+import protobuf from 'protobufjs';
+import { ModelProtoType, StringStringEntryType, DataType, type GraphProto, type ModelProto, type TensorProto, type Int64 } from './onnx-schema.ts';
 
 /**
  * Encoding and decoding of ONNX model files, and conversion between typed arrays and TensorProto.
@@ -115,4 +116,23 @@ export function modelProto(graph: GraphProto, opts: ModelOptions = {}): ModelPro
     graph,
     metadataProps: Object.entries(opts.metadata ?? {}).map(([key, value]) => ({ key, value })),
   };
+}
+
+/**
+ * Only the metadata_props of a model file, read without decoding the graph (cheap on large files):
+ * top-level field 14 of ModelProto, each a StringStringEntryProto.
+ */
+export function readMetadataProps(bytes: Uint8Array): Record<string, string> {
+  const reader = protobuf.Reader.create(bytes);
+  const out: Record<string, string> = {};
+  while (reader.pos < reader.len) {
+    const tag = reader.uint32();
+    if (tag >>> 3 === 14 && (tag & 7) === 2) {
+      const entry = StringStringEntryType.decode(reader, reader.uint32()) as unknown as { key: string; value: string };
+      out[entry.key] = entry.value;
+    } else {
+      reader.skipType(tag & 7);
+    }
+  }
+  return out;
 }

@@ -216,3 +216,4 @@ const descriptor = {
 const root = protobuf.Root.fromJSON(descriptor as protobuf.INamespace);
 /** The reflected ModelProto message type (encode/decode). */
 export const ModelProtoType = root.lookupType('onnx.ModelProto');
+export const StringStringEntryType = root.lookupType('onnx.StringStringEntryProto');

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GraphBuilder } from '../../src/export/graph.ts';
-import { frontendFrameCount, frontendGraph, fullLengths, KALDI_FBANK80, MELSPEC80, type FrontendConfig, type FrontendPrecision } from '../../src/export/frontend.ts';
+import { frontendFrameCount, frontendGraph, KALDI_FBANK80, MELSPEC80, type FrontendConfig, type FrontendPrecision } from '../../src/export/frontend.ts';
 import { kaldiMelBanks, poveyWindow } from '../../src/export/frontend-banks.ts';
 import { DataType } from '../../src/export/onnx-schema.ts';
 import { readNpy } from '../../src/util/npy.ts';
