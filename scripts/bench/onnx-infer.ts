@@ -7,7 +7,7 @@
  * onnxruntime line last with the comparison.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, type BackendChoice } from '../../src/engine/backend.ts';
+import { backendInfo, initBackend, type BackendChoice } from '../../src/engine/backend.ts';
 import { Module } from '../../src/nn/module.ts';
 import { Linear } from '../../src/nn/linear.ts';
 import { TransformerBlock } from '../../src/nn/transformer-block.ts';
@@ -76,7 +76,8 @@ export async function main(argv: string[]): Promise<void> {
     y.dispose();
   });
   x.dispose();
-  process.stdout.write(JSON.stringify({ bench: 'onnx-infer', runtime: `tfjs-${backend}`, ms_per_batch: Math.round(tfjsMs * 10) / 10 }) + '\n');
+  const tfjsInfo = backendInfo()?.description ?? backend;
+  process.stdout.write(JSON.stringify({ bench: 'onnx-infer', runtime: `tfjs-${backend}`, ms_per_batch: Math.round(tfjsMs * 10) / 10, backend: tfjsInfo }) + '\n');
 
   const runner = await OnnxRunner.open(exportBody(body), { device: 'cpu', threads });
   const utterances = Array.from({ length: B }, (_, i) => ({ data: input.subarray(i * T * F, (i + 1) * T * F), steps: T }));
@@ -93,6 +94,7 @@ export async function main(argv: string[]): Promise<void> {
       runtime: 'onnxruntime',
       ms_per_batch: Math.round(ortMs * 10) / 10,
       threads: threads || 'default',
+      tfjs_backend: tfjsInfo,
       batch: [B, T, F],
       [`tfjs_${backend}_ms_per_batch`]: Math.round(tfjsMs * 10) / 10,
       speedup: Math.round((tfjsMs / ortMs) * 100) / 100,
