@@ -118,3 +118,23 @@ test('GRU and LSTM (two layers, PyTorch gate order) match tfjs on every valid fr
   const lstm = new LSTM(5, 3, { numLayers: 2, rng: new Rng(16) });
   await checkParity('LSTM', lstm, 5, (x) => lstm.forward(x).output);
 });
+
+test('Conv2d on channels-last images (same, valid, explicit padding, stride 2) matches tfjs', async () => {
+  const { Conv2d } = await import('../../src/nn/conv2d.ts');
+  for (const padding of ['same', 'valid', 1] as const) {
+    const conv = new Conv2d(3, 4, 3, { stride: 2, padding, rng: new Rng(17) });
+    const ctx = new ExportContext(conv);
+    const x = ctx.g.input('x', ['b', 'h', 'w', 3]);
+    ctx.g.output(exportLayer(ctx, conv, { x, dim: 3 }).x, 'y', ['b', 'h2', 'w2', 4]);
+    const session = await ort.InferenceSession.create(encodeModel(modelProto(ctx.g.build())));
+    for (const [h, w] of [[9, 8], [6, 7]]) {
+      const data = randomArray(2 * h * w * 3, h * w);
+      const out = await session.run({ x: new ort.Tensor('float32', data, [2, h, w, 3]) });
+      const ref = tf.tidy(() => conv.forward(tf.tensor4d(data, [2, h, w, 3])));
+      assert.deepEqual([...out.y.dims], ref.shape, `padding ${padding}`);
+      const r = ref.dataSync();
+      (out.y.data as Float32Array).forEach((v, i) => assert.ok(Math.abs(v - r[i]) <= 1e-5, `padding ${padding} [${i}]`));
+      ref.dispose();
+    }
+  }
+});

@@ -1,4 +1,5 @@
 import { Conv1d } from '../../nn/conv1d.ts';
+import { Conv2d } from '../../nn/conv2d.ts';
 import { ConvPositionalEmbedding } from '../../nn/pos-conv.ts';
 import { gelu } from '../composite.ts';
 import { ExportError, type ExportContext, type Seq } from '../export-context.ts';
@@ -64,3 +65,23 @@ export function exportConvPositionalEmbedding(ctx: ExportContext, m: ConvPositio
 
 registerLayer(Conv1d, exportConv1d);
 registerLayer(ConvPositionalEmbedding, exportConvPositionalEmbedding);
+
+/** Conv2d keeps its padding private; the exporter reads it as the layer stores it. */
+type Conv2dPadding = 'same' | 'valid' | [number, number][];
+
+/** 2-D convolution on channels-last images [B, H, W, C] (a Seq whose x is 4-D, no lengths). */
+export function exportConv2d(ctx: ExportContext, m: Conv2d, input: Seq): Seq {
+  if (input.dim !== m.inChannels) throw new ExportError(`layer ${ctx.describe(m)} takes ${m.inChannels} channels, gets ${input.dim}`);
+  const g = ctx.g;
+  const pad = Reflect.get(m, 'pad') as Conv2dPadding;
+  const x = g.transpose(input.x, [0, 3, 1, 2]);
+  const w = g.transpose(ctx.weight(m.weight), [3, 2, 0, 1]); // [KH, KW, Cin, Cout] -> [Cout, Cin, KH, KW]
+  const y = g.op('Conv', m.bias ? [x, w, ctx.weight(m.bias)] : [x, w], {
+    strides: m.stride,
+    auto_pad: pad === 'same' ? 'SAME_UPPER' : undefined,
+    pads: pad === 'same' ? undefined : pad === 'valid' ? [0, 0, 0, 0] : [pad[1][0], pad[2][0], pad[1][1], pad[2][1]],
+  });
+  return { x: g.transpose(y, [0, 2, 3, 1]), dim: m.outChannels };
+}
+
+registerLayer(Conv2d, exportConv2d);
