@@ -70,6 +70,12 @@ export interface TrainSection {
 
 export interface RunConfig {
   seed: number;
+  /**
+   * Folder that relative paths (data, teacher checkpoints) resolve against. Absent in hand-written
+   * configs (the config file's folder is used); set in the `config.json` a run writes, so that a resume
+   * from that copy finds the same files.
+   */
+  baseDir?: string;
   encoder: Record<string, JsonValue>;
   methods: MethodEntry[];
   data: Record<string, JsonValue>;
@@ -135,6 +141,7 @@ export function applyOverrides(raw: unknown, overrides: string[]): unknown {
 export function readRunConfig(raw: unknown, file?: string): RunConfig {
   const f = new Fields(raw, '', file);
   const seed = f.int('seed', SEED_DEFAULT, { min: 0 });
+  const baseDir = f.optionalString('baseDir');
   const encoder = f.object('encoder');
   if (!encoder.has('kind')) encoder.fail('kind', 'required: the encoder architecture (see the encoder registry)');
   const encoderRaw = f.raw('encoder') as Record<string, JsonValue>;
@@ -191,7 +198,7 @@ export function readRunConfig(raw: unknown, file?: string): RunConfig {
     s.fail('warmupSteps', `${schedule.warmupSteps} exceeds train.maxSteps ${train.maxSteps}`);
   }
   f.done();
-  return { seed, encoder: encoderRaw, methods, data: dataRaw, optim, schedule, train };
+  return { seed, ...(baseDir !== undefined ? { baseDir } : {}), encoder: encoderRaw, methods, data: dataRaw, optim, schedule, train };
 }
 
 function readMethodEntry(f: Fields): MethodEntry {

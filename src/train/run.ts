@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Encoder } from '../models/encoder.ts';
 import { buildData, type DataInfo } from '../data/registry.ts';
 import type { WaveformLoader } from '../data/waveform.ts';
@@ -46,6 +46,8 @@ export interface BuiltRun {
 
 export async function buildRun(raw: unknown, opts: RunOptions): Promise<BuiltRun> {
   const config = readRunConfig(raw, opts.file);
+  const baseDir = config.baseDir !== undefined ? resolve(opts.baseDir, config.baseDir) : resolve(opts.baseDir);
+  config.baseDir = baseDir;
   const registry = opts.deps.methods ?? METHODS;
   // Read every method config before anything heavy is built, so config errors come first.
   const resolved = config.methods.map((entry, i) => {
@@ -58,7 +60,7 @@ export async function buildRun(raw: unknown, opts: RunOptions): Promise<BuiltRun
     return { entry: { ...entry, config: cfg as JsonValue }, def, cfg };
   });
   config.methods = resolved.map((r) => r.entry);
-  const data = buildData(new Fields(config.data, 'data', opts.file), { seed: config.seed, baseDir: opts.baseDir, waveformLoader: opts.deps.waveformLoader });
+  const data = buildData(new Fields(config.data, 'data', opts.file), { seed: config.seed, baseDir, waveformLoader: opts.deps.waveformLoader });
   const encoder = await opts.deps.buildEncoder(config.encoder, { data: data.info, seed: config.seed });
   const methods: RunMethod[] = [];
   try {
@@ -69,7 +71,7 @@ export async function buildRun(raw: unknown, opts: RunOptions): Promise<BuiltRun
         data: data.info,
         layer: r.entry.layer,
         rng: new Rng(mixSeed(config.seed, 5, i)),
-        baseDir: opts.baseDir,
+        baseDir,
       });
       methods.push({ key: r.entry.key, weight: r.entry.weight, layer: r.entry.layer, method });
     }
