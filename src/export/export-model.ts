@@ -5,7 +5,8 @@ import { frontendGeometry, frontendGraph, type FrontendConfig, type FrontendPrec
 import { fullLengths, lengthsFromPaddingMask } from './masks.ts';
 import { encodeModel, modelProto } from './onnx-proto.ts';
 import { DataType } from './onnx-schema.ts';
-import { exportEncoderGraph } from './registry.ts';
+import { encoderInputKind, exportEncoderGraph, type EncoderInputKind } from './registry.ts';
+import './layers/index.ts';
 
 /**
  * An encoder as a deployable ONNX model:
@@ -33,9 +34,8 @@ export function parseLayerSelection(spec: string, numLayers: number): LayerSelec
   return out.sort((a, b) => a - b);
 }
 
-export type EncoderInputKind = { kind: 'features'; dim: number } | { kind: 'waveform' };
-
 export interface ExportModelOptions {
+  /** Default: what the encoder's exporter declares. */
   input: EncoderInputKind;
   layers: LayerSelection;
   /** Put this frontend in front of a feature encoder (the model then takes `waveform`). */
@@ -69,8 +69,8 @@ export interface ExportedModel {
 }
 
 /** Builds the ONNX model of `encoder` (in eval mode; dropout and frame masking are not exported). */
-export function exportEncoderModel(encoder: Encoder, options: Partial<ExportModelOptions> & { input: EncoderInputKind }): ExportedModel {
-  const o: ExportModelOptions = { ...EXPORT_DEFAULTS, ...options };
+export function exportEncoderModel(encoder: Encoder, options: Partial<ExportModelOptions> = {}): ExportedModel {
+  const o: ExportModelOptions = { ...EXPORT_DEFAULTS, input: options.input ?? encoderInputKind(encoder), ...options };
   if (o.frontend && o.input.kind !== 'features') throw new ExportError(`--with-frontend needs an encoder that takes features; "${encoder.kind}" takes a waveform`);
   if (o.frontend && o.input.kind === 'features' && frontendGeometry(o.frontend).dims !== o.input.dim) {
     throw new ExportError(`the frontend gives ${frontendGeometry(o.frontend).dims} dims per frame but encoder "${encoder.kind}" takes ${o.input.dim}`);

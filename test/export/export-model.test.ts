@@ -96,7 +96,7 @@ registerEncoder(ToyEncoder, (ctx, enc, input, opts) => {
     hidden.push(h);
   }
   return { output: h, hidden };
-});
+}, () => ({ kind: 'features', dim: 3 }));
 
 async function run(bytes: Uint8Array, feeds: Record<string, ort.Tensor>) {
   const s = await ort.InferenceSession.create(bytes);

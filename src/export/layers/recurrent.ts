@@ -35,23 +35,34 @@ function recurrentWeights(ctx: ExportContext, layer: Module, name: string): { wi
   return { wih: get('weight_ih'), whh: get('weight_hh'), bih: get('bias_ih'), bhh: get('bias_hh') };
 }
 
-function exportRecurrent(ctx: ExportContext, m: Recurrent, input: Seq, from: string, to: string): Seq {
-  const g = ctx.g;
-  if (input.dim !== m.inputSize) throw new ExportError(`layer ${ctx.describe(m)} takes ${m.inputSize} features, gets ${input.dim}`);
-  const H = m.hiddenSize;
-  const seqLens = input.lengths ? g.cast(input.lengths, DataType.INT32) : undefined;
-  let x = g.transpose(input.x, [1, 0, 2]); // [T, B, in]
-  for (let l = 0; l < m.numLayers; l++) {
-    const w = recurrentWeights(ctx, m, String(l));
-    const W = g.unsqueeze(g.transpose(reorderGates(g, w.wih, H, from, to, 2), [1, 0]), [0]);
-    const R = g.unsqueeze(g.transpose(reorderGates(g, w.whh, H, from, to, 2), [1, 0]), [0]);
-    const B = g.unsqueeze(g.concat([reorderGates(g, w.bih, H, from, to, 1), reorderGates(g, w.bhh, H, from, to, 1)], 0), [0]);
-    const opts = { hidden: H, sequenceLens: seqLens };
-    const { y } = from.length === 4 ? lstmNode(g, x, W, R, B, opts) : gruNode(g, x, W, R, B, { ...opts, linearBeforeReset: true });
-    x = g.squeeze(y, [1]); // [T, B, H]
-  }
-  return { ...input, x: g.transpose(x, [1, 0, 2]), dim: H };
+function gateOrders(m: Recurrent): { from: string; to: string } {
+  if (m instanceof LSTM) return { from: 'ifco', to: ONNX_LSTM_GATES };
+  if (m instanceof GRU) return { from: 'rzh', to: ONNX_GRU_GATES };
+  throw new ExportError(`recurrent layer ${m.constructor.name} has no ONNX exporter`);
 }
 
-registerLayer(GRU, (ctx, m, input) => exportRecurrent(ctx, m, input, 'rzh', ONNX_GRU_GATES));
-registerLayer(LSTM, (ctx, m, input) => exportRecurrent(ctx, m, input, 'ifco', ONNX_LSTM_GATES));
+/** Layer `l` of a stacked GRU/LSTM on `input` [B, T, in]; returns its outputs [B, T, H]. */
+export function exportRecurrentLayer(ctx: ExportContext, m: Recurrent, l: number, input: Seq): Seq {
+  const g = ctx.g;
+  const inSize = l === 0 ? m.inputSize : m.hiddenSize;
+  if (input.dim !== inSize) throw new ExportError(`layer ${ctx.describe(m)} (layer ${l}) takes ${inSize} features, gets ${input.dim}`);
+  const H = m.hiddenSize;
+  const { from, to } = gateOrders(m);
+  const w = recurrentWeights(ctx, m, String(l));
+  const W = g.unsqueeze(g.transpose(reorderGates(g, w.wih, H, from, to, 2), [1, 0]), [0]);
+  const R = g.unsqueeze(g.transpose(reorderGates(g, w.whh, H, from, to, 2), [1, 0]), [0]);
+  const B = g.unsqueeze(g.concat([reorderGates(g, w.bih, H, from, to, 1), reorderGates(g, w.bhh, H, from, to, 1)], 0), [0]);
+  const opts = { hidden: H, sequenceLens: input.lengths ? g.cast(input.lengths, DataType.INT32) : undefined };
+  const x = g.transpose(input.x, [1, 0, 2]); // [T, B, in]
+  const { y } = m instanceof LSTM ? lstmNode(g, x, W, R, B, opts) : gruNode(g, x, W, R, B, { ...opts, linearBeforeReset: true });
+  return { ...input, x: g.transpose(g.squeeze(y, [1]), [1, 0, 2]), dim: H };
+}
+
+function exportRecurrent(ctx: ExportContext, m: Recurrent, input: Seq): Seq {
+  let h = input;
+  for (let l = 0; l < m.numLayers; l++) h = exportRecurrentLayer(ctx, m, l, h);
+  return h;
+}
+
+registerLayer(GRU, exportRecurrent);
+registerLayer(LSTM, exportRecurrent);
