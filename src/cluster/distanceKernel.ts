@@ -135,13 +135,15 @@ class SimdDistanceKernel implements DistanceKernel {
     const { dims, dp } = this;
     const pts = new Float32Array(this.memory.buffer, this.off.points, nPad * dp);
     const xn = new Float32Array(this.memory.buffer, this.off.xn, nPad);
-    if (dp !== dims) pts.fill(0);
     if (rows === null && dp === dims) pts.set(data.subarray(start * dims, (start + n) * dims));
     for (let i = 0; i < n; i++) {
       const row = rows === null ? start + i : rows[i];
       const r = row * dims;
       const o = i * dp;
-      if (rows !== null || dp !== dims) for (let t = 0; t < dims; t++) pts[o + t] = data[r + t];
+      if (rows !== null || dp !== dims) {
+        pts.set(data.subarray(r, r + dims), o);
+        for (let t = dims; t < dp; t++) pts[o + t] = 0;
+      }
       if (sqNorms) {
         xn[i] = sqNorms[row];
       } else {

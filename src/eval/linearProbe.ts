@@ -37,35 +37,7 @@ export function trainLinearProbe(x: Float32Array, labels: Int32Array, dims: numb
   for (let i = 0; i < n; i++) for (let c = 0; c < dims; c++) z[i * dims + c] = (x[i * dims + c] - mean[c]) / std[c];
 
   const C = numClasses, D = dims;
-  const logits = new Float64Array(C);
-  const objective = (w: Float64Array, grad: Float64Array): number => {
-    grad.fill(0);
-    let loss = 0;
-    for (let i = 0; i < n; i++) {
-      let max = -Infinity;
-      for (let k = 0; k < C; k++) {
-        let s = w[C * D + k];
-        for (let c = 0; c < D; c++) s += w[k * D + c] * z[i * D + c];
-        logits[k] = s;
-        if (s > max) max = s;
-      }
-      let sum = 0;
-      for (let k = 0; k < C; k++) sum += Math.exp(logits[k] - max);
-      const logSum = max + Math.log(sum);
-      loss += logSum - logits[labels[i]];
-      for (let k = 0; k < C; k++) {
-        const r = (Math.exp(logits[k] - logSum) - (k === labels[i] ? 1 : 0)) / n;
-        grad[C * D + k] += r;
-        for (let c = 0; c < D; c++) grad[k * D + c] += r * z[i * D + c];
-      }
-    }
-    loss /= n;
-    for (let j = 0; j < C * D; j++) {
-      loss += 0.5 * cfg.l2 * w[j] * w[j];
-      grad[j] += cfg.l2 * w[j];
-    }
-    return loss;
-  };
+  const objective = softmaxRegressionObjective(z, labels, D, C, cfg.l2);
   const opts: Partial<LbfgsOptions> = { maxIter: cfg.maxIter };
   const r = lbfgs(objective, new Float64Array(C * D + C), opts);
   return { dims, numClasses, mean, std, weights: r.x.slice(0, C * D), bias: r.x.slice(C * D), iterations: r.iterations, loss: r.value };
@@ -96,4 +68,41 @@ export function accuracy(pred: ArrayLike<number>, truth: ArrayLike<number>): num
   let ok = 0;
   for (let i = 0; i < pred.length; i++) if (pred[i] === truth[i]) ok++;
   return ok / pred.length;
+}
+
+/**
+ * The probe's objective on standardised rows `z` [n, D]: parameters [W (C x D, row-major), b (C)];
+ * value = mean cross-entropy of softmax(W z + b) + (l2 / 2) ||W||^2; writes the gradient into `grad`.
+ */
+export function softmaxRegressionObjective(z: Float64Array, labels: Int32Array, D: number, C: number, l2: number): (w: Float64Array, grad: Float64Array) => number {
+  const n = labels.length;
+  const logits = new Float64Array(C);
+  return (w, grad) => {
+    grad.fill(0);
+    let loss = 0;
+    for (let i = 0; i < n; i++) {
+      let max = -Infinity;
+      for (let k = 0; k < C; k++) {
+        let s = w[C * D + k];
+        for (let c = 0; c < D; c++) s += w[k * D + c] * z[i * D + c];
+        logits[k] = s;
+        if (s > max) max = s;
+      }
+      let sum = 0;
+      for (let k = 0; k < C; k++) sum += Math.exp(logits[k] - max);
+      const logSum = max + Math.log(sum);
+      loss += logSum - logits[labels[i]];
+      for (let k = 0; k < C; k++) {
+        const r = (Math.exp(logits[k] - logSum) - (k === labels[i] ? 1 : 0)) / n;
+        grad[C * D + k] += r;
+        for (let c = 0; c < D; c++) grad[k * D + c] += r * z[i * D + c];
+      }
+    }
+    loss /= n;
+    for (let j = 0; j < C * D; j++) {
+      loss += 0.5 * l2 * w[j] * w[j];
+      grad[j] += l2 * w[j];
+    }
+    return loss;
+  };
 }

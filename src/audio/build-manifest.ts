@@ -1,0 +1,53 @@
+/**
+ * fairseq manifests for a folder of recordings, as examples/wav2vec/wav2vec_manifest.py makes them: the
+ * root's absolute path, then `relative/path<TAB>num_samples` per file; with a validation fraction P each
+ * file goes to the validation manifest when a seeded uniform draw is <= P. Sample counts come from the
+ * headers (no decoding). Files are visited in sorted order so the split depends only on the seed.
+ */
+import { resolve } from 'node:path';
+import { Rng } from '../util/rng.ts';
+import { errorMessage } from '../util/errors.ts';
+import { writeManifest, type ManifestEntry } from '../data/manifest.ts';
+import { probeAudio } from './decode.ts';
+import { scanAudioFolder } from './extract/inputs.ts';
+
+export interface ManifestBuildOptions {
+  root: string;
+  trainOut: string;
+  /** null: no validation manifest. */
+  validOut: string | null;
+  /** Fraction in [0, 1]. */
+  validPercent: number;
+  seed: number;
+}
+
+export interface ManifestBuildResult {
+  train: number;
+  valid: number;
+  failures: { path: string; message: string }[];
+}
+
+export function buildManifests(o: ManifestBuildOptions): ManifestBuildResult {
+  const root = resolve(o.root);
+  const rels = scanAudioFolder(root);
+  const rng = new Rng(o.seed);
+  const train: ManifestEntry[] = [];
+  const valid: ManifestEntry[] = [];
+  const failures: ManifestBuildResult['failures'] = [];
+  for (const rel of rels) {
+    const path = resolve(root, rel);
+    let numSamples: number;
+    try {
+      numSamples = probeAudio(path).numFrames;
+    } catch (e) {
+      failures.push({ path, message: errorMessage(e).replace(`${path}: `, '') });
+      continue;
+    }
+    const entry = { path: rel, numSamples };
+    if (o.validOut && rng.next() <= o.validPercent && o.validPercent > 0) valid.push(entry);
+    else train.push(entry);
+  }
+  writeManifest(o.trainOut, { root, entries: train });
+  if (o.validOut) writeManifest(o.validOut, { root, entries: valid });
+  return { train: train.length, valid: valid.length, failures };
+}
