@@ -1,4 +1,5 @@
 import type { MethodDefinition } from './method.ts';
+import { hubertDefinition } from './hubert.ts';
 
 /**
  * Method name -> definition. Adding a method is one file exporting a `MethodDefinition` and one line
@@ -6,4 +7,6 @@ import type { MethodDefinition } from './method.ts';
  */
 export type MethodRegistry = Readonly<Record<string, MethodDefinition<unknown>>>;
 
-export const METHODS: MethodRegistry = {};
+export const METHODS: MethodRegistry = {
+  hubert: hubertDefinition as MethodDefinition<unknown>,
+};
