@@ -1,34 +1,131 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
+import { availableParallelism } from 'node:os';
+import { registerWasm, wasmThreadsInUse } from './wasm-threads.ts';
+import { installFastPaths } from './fast-paths.ts';
+import { ensureGradients } from './gradients.ts';
 
 /** Backend choices: `auto` picks the fastest that loads (tensorflow, then wasm, then cpu). */
 export type BackendChoice = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
 export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
 
-/**
- * Selects and initialises a tfjs backend. A native backend that fails to load reports one line on
- * `log` and falls back; never throws for `auto`. Returns the name of the backend now active.
- * (Minimal version; the engine layer adds fast paths.)
- */
-export async function initBackend(choice: BackendChoice = 'auto', log: (msg: string) => void = () => {}): Promise<string> {
-  const order: BackendChoice[] = choice === 'auto' ? ['tensorflow', 'wasm', 'cpu'] : [choice];
-  for (const name of order) {
+export interface BackendOptions {
+  /** Receives one line per fallback and one naming the backend that runs. */
+  log?: (msg: string) => void;
+  /**
+   * wasm threads: a number, or `auto` = every core (at most 8). 1 selects the single-threaded SIMD build.
+   * Default: the SPEECH_SSL_THREADS environment variable, else `auto`.
+   */
+  threads?: number | 'auto';
+  /** Install the engine's fast paths (default true; false only to measure the stock kernels). */
+  fastPaths?: boolean;
+}
+
+export interface BackendInfo {
+  /** tfjs backend name now active: `tensorflow`, `wasm` or `cpu`. */
+  name: string;
+  /** Threads the backend's matrix products run on (wasm), 1 for cpu; 0 when unknown (tensorflow). */
+  threads: number;
+  /** e.g. `wasm (SIMD, 2 threads)`, `tensorflow (@tensorflow/tfjs-node)`. */
+  description: string;
+}
+
+const TENSORFLOW_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
+let tensorflowPackage: string | null = null;
+let current: BackendInfo | null = null;
+
+function firstLine(e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  return msg.split('\n')[0].trim();
+}
+
+function resolveThreads(threads: number | 'auto' | undefined): number {
+  const env = process.env.SPEECH_SSL_THREADS;
+  let t: number | 'auto' = threads ?? (env && env.trim() !== '' ? (env.trim() === 'auto' ? 'auto' : Number(env)) : 'auto');
+  if (t === 'auto') t = Math.min(8, availableParallelism());
+  if (!Number.isInteger(t) || t < 1) throw new Error(`threads: expected a positive integer or "auto", got ${String(threads ?? env)}`);
+  return Math.min(8, t);
+}
+
+async function tryTensorflow(log: (m: string) => void): Promise<boolean> {
+  const reasons: string[] = [];
+  for (const pkg of tensorflowPackage ? [tensorflowPackage] : TENSORFLOW_PACKAGES) {
     try {
-      if (name === 'tensorflow') {
-        await import('@tensorflow/tfjs-node' as string);
-      } else if (name === 'wasm') {
-        await import('@tensorflow/tfjs-backend-wasm');
+      await import(pkg as string);
+      if (await tf.setBackend('tensorflow')) {
+        tensorflowPackage = pkg;
+        return true;
       }
-      if (await tf.setBackend(name)) {
-        await tf.ready();
-        return tf.getBackend();
-      }
-      log(`backend ${name}: setBackend refused it`);
+      reasons.push(`${pkg}: loaded but the backend did not initialise`);
     } catch (e) {
-      const msg = e instanceof Error ? e.message.split('\n')[0] : String(e);
-      if (choice !== 'auto') throw new Error(`backend ${name} failed to load: ${msg}`);
-      log(`backend ${name} not available (${msg}); falling back`);
+      reasons.push(`${pkg}: ${firstLine(e)}`);
     }
   }
-  throw new Error('no tfjs backend could be initialised');
+  log(`backend tensorflow not available (${reasons.join('; ')})`);
+  return false;
+}
+
+async function tryWasm(threads: number, log: (m: string) => void): Promise<boolean> {
+  if (threads >= 2) {
+    try {
+      registerWasm(threads);
+      if (await tf.setBackend('wasm')) return true;
+      log(`backend wasm: the ${threads}-thread build did not initialise; using the single-threaded build`);
+    } catch (e) {
+      log(`backend wasm: the ${threads}-thread build failed (${firstLine(e)}); using the single-threaded build`);
+    }
+  }
+  try {
+    registerWasm(1);
+    if (await tf.setBackend('wasm')) return true;
+    log('backend wasm did not initialise');
+  } catch (e) {
+    log(`backend wasm not available (${firstLine(e)})`);
+  }
+  return false;
+}
+
+/**
+ * Selects and initialises a tfjs backend, registers the op gradients and installs the engine's fast paths. `auto` tries tensorflow
+ * (tfjs-node-gpu, then tfjs-node), then wasm, then cpu. A backend that fails to load is reported in one
+ * line on `log` and the next one is tried — also when a backend was named — so this never throws for a
+ * missing backend; the return value says which one runs. Safe to call repeatedly (tests switch between
+ * wasm and cpu in one process).
+ */
+export async function initBackend(choice: BackendChoice = 'auto', opts: BackendOptions | ((msg: string) => void) = {}): Promise<string> {
+  const options: BackendOptions = typeof opts === 'function' ? { log: opts } : opts;
+  const log = options.log ?? (() => {});
+  if (!BACKEND_CHOICES.includes(choice)) throw new Error(`backend: expected one of ${BACKEND_CHOICES.join(', ')}, got "${choice}"`);
+  await ensureGradients();
+  if (options.fastPaths !== false) installFastPaths();
+  const threads = resolveThreads(options.threads);
+  const order: Exclude<BackendChoice, 'auto'>[] = choice === 'auto' || choice === 'tensorflow' ? ['tensorflow', 'wasm', 'cpu'] : choice === 'wasm' ? ['wasm', 'cpu'] : ['cpu'];
+  for (const name of order) {
+    let ok = false;
+    if (name === 'tensorflow') ok = await tryTensorflow(log);
+    else if (name === 'wasm') ok = await tryWasm(threads, log);
+    else ok = await tf.setBackend('cpu');
+    if (ok) {
+      await tf.ready();
+      current = describe(tf.getBackend());
+      if (name !== choice && choice !== 'auto') log(`backend ${choice} unavailable; running on ${current.description}`);
+      return current.name;
+    }
+  }
+  throw new Error('no tfjs backend could be initialised (not even cpu)');
+}
+
+function describe(name: string): BackendInfo {
+  if (name === 'wasm') {
+    const t = wasmThreadsInUse();
+    return { name, threads: t, description: `wasm (SIMD, ${t} thread${t === 1 ? '' : 's'})` };
+  }
+  if (name === 'tensorflow') return { name, threads: 0, description: `tensorflow (${tensorflowPackage ?? 'native'})` };
+  return { name, threads: 1, description: 'cpu (pure JS)' };
+}
+
+/** What `initBackend` last selected (null before the first call). */
+export function backendInfo(): BackendInfo | null {
+  return current && current.name === tf.getBackend() ? current : current ? describe(tf.getBackend()) : null;
 }

@@ -39,6 +39,8 @@ export interface Encoder extends Module {
   readonly config: object;
   /** Width of the output vectors. */
   readonly outputDim: number;
+  /** Width of `features` when it differs from `outputDim` (CPC: conv channels vs. context width). */
+  readonly featureDim?: number;
   /** Number of context layers. */
   readonly numLayers: number;
   /** Frames (or positions) out for `inputLength` frames/samples in. */

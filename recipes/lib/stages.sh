@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Shared stage handling for recipes, as Kaldi/ESPnet recipes do it:
+#   --stage N / --stop-stage M pick the stages to run; a finished stage leaves a marker
+#   ($exp/.done/stage-N) and is skipped on a rerun unless --force is given.
+# A recipe sources this file, sets `exp`, then wraps each stage:
+#   stage 1 "manifest" && { commands...; done_stage 1; }
+# Each stage prints its number, name and wall time.
+
+stage_start=0
+stop_stage=1000
+force=false
+recipe_args=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --stage) stage_start="$2"; shift 2 ;;
+    --stop-stage) stop_stage="$2"; shift 2 ;;
+    --force) force=true; shift ;;
+    *) recipe_args+=("$1"); shift ;;
+  esac
+done
+
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+ssl() { "$repo_root/bin/speech-ssl" "$@"; }
+_stage_t0=0
+_recipe_t0=$(date +%s)
+
+# stage N NAME: true when stage N should run now (prints its header), false to skip it.
+stage() {
+  local n="$1" name="$2"
+  if [ "$n" -lt "$stage_start" ] || [ "$n" -gt "$stop_stage" ]; then return 1; fi
+  if [ "$force" != true ] && [ -f "$exp/.done/stage-$n" ]; then
+    echo "== stage $n: $name (done before, skipped; --force reruns it)"
+    return 1
+  fi
+  echo "== stage $n: $name"
+  _stage_t0=$(date +%s)
+  return 0
+}
+
+# done_stage N: marks stage N finished and prints its time.
+done_stage() {
+  mkdir -p "$exp/.done"
+  touch "$exp/.done/stage-$1"
+  echo "   stage $1 took $(( $(date +%s) - _stage_t0 ))s"
+}
+
+recipe_summary() {
+  echo "== all stages finished in $(( $(date +%s) - _recipe_t0 ))s"
+}

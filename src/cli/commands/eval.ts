@@ -1,0 +1,148 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from '../command.ts';
+import type { Args } from '../../util/args.ts';
+import { InputError } from '../../util/errors.ts';
+import { Rng } from '../../util/rng.ts';
+import { readNpy } from '../../util/npy.ts';
+import { writeFileAtomic } from '../../util/atomic.ts';
+import { readKmFile } from '../../cluster/kmLabels.ts';
+import { labelUtterances } from '../../cluster/labelFeatures.ts';
+import { openEvalCorpus, pooledFeatures, readAllUtterances, formatTable, type EvalCorpus } from '../../eval/evalCorpus.ts';
+import { parseFieldSpec, fieldOf, encodeValues, leaveOneGroupOut, splitByLists, type Fold } from '../../eval/utteranceFields.ts';
+import { evaluateProbeFolds, evaluateKnnFolds, type FoldSummary } from '../../eval/foldEvaluation.ts';
+import { DEFAULT_PROBE_CONFIG } from '../../eval/linearProbe.ts';
+import { jointCounts, clusterQuality } from '../../eval/clusterQuality.ts';
+import { selectSpeechFrames, logEnergyFromFeatures, DEFAULT_SPEECH_FRAME_OPTIONS, type FeatureEnergySource } from '../../eval/speechFrames.ts';
+import { abx, DEFAULT_ABX_OPTIONS, type FrameDistance } from '../../eval/abx.ts';
+
+const MODES = ['probe', 'knn', 'pnmi', 'abx'] as const;
+type Mode = (typeof MODES)[number];
+
+const command: Command = {
+  summary: 'evaluate features: linear probe, kNN, PNMI/purity of clusters, ABX',
+  usage: `speech-ssl eval <probe|knn|pnmi|abx> FEATURES [options]
+
+FEATURES: a folder of per-utterance .npy (names = relative paths), or shards / a .npy matrix with
+--manifest M.tsv (or --names FILE, one name per line) giving each utterance's name.
+Labels and groups come from the names: --label-field 0 --group-field 1 (fields of the basename split on "_",
+FSDD's {digit}_{speaker}_{index}) or a regex with one capture group.
+
+common:   --split NAME  --manifest FILE  --names FILE  --label-field F (0)  --group-field F (1)  --out FILE.json
+probe:    mean-pooled features, multinomial logistic regression (standardised, L-BFGS, --l2 ${DEFAULT_PROBE_CONFIG.l2},
+          --max-iter ${DEFAULT_PROBE_CONFIG.maxIter}); leave-one-group-out, or --train-list/--test-list FILE
+knn:      same splits; cosine kNN with exp(sim/T) votes: --k 20,200 --temperature 0.07
+pnmi:     cluster ids from --km FILE (a .km in feature order) or --centroids PREFIX; reference per frame from
+          --ref FILE (.km-style frame labels) or the utterance label over speech frames, chosen by energy:
+          --energy c0|mean|<column>|none (c0), --dynamic-range-db ${DEFAULT_SPEECH_FRAME_OPTIONS.dynamicRangeDb}
+abx:      DTW over frame-wise --distance angular|cosine (angular); categories = label field, speakers = group
+          field; --per-cell N utterances per (speaker, category) (${DEFAULT_ABX_OPTIONS.maxPerCell}), --seed N`,
+  async run(args: Args): Promise<number> {
+    const mode = args.positionals[0] as Mode;
+    const input = args.positionals[1];
+    if (!MODES.includes(mode)) throw new InputError(`expected a mode (${MODES.join('|')}), got "${mode ?? ''}"`);
+    if (!input) throw new InputError('missing FEATURES');
+    const corpus = openEvalCorpus(input, { split: args.string('split'), manifest: args.string('manifest'), namesFile: args.string('names') });
+    const labelSpec = parseFieldSpec(args.string('label-field', '0'), '--label-field');
+    const groupSpec = parseFieldSpec(args.string('group-field', '1'), '--group-field');
+    const out = args.string('out');
+    const labels = encodeValues(corpus.names.map((n) => fieldOf(n, labelSpec)));
+    let result: Record<string, unknown>;
+    if (mode === 'probe' || mode === 'knn') {
+      const folds = makeFolds(args, corpus, groupSpec);
+      const l2 = args.number('l2', DEFAULT_PROBE_CONFIG.l2);
+      const maxIter = args.int('max-iter', DEFAULT_PROBE_CONFIG.maxIter);
+      const ks = args.string('k', '20,200').split(',').map(Number);
+      const temperature = args.number('temperature', 0.07);
+      args.rejectUnknown();
+      if (ks.some((k) => !Number.isInteger(k) || k < 1)) throw new InputError('expected positive integers', { field: '--k' });
+      const x = pooledFeatures(corpus);
+      const d = corpus.set.dims, C = labels.names.length;
+      const summary = mode === 'probe' ? evaluateProbeFolds(x, labels.ids, d, C, folds, { l2, maxIter }) : evaluateKnnFolds(x, labels.ids, d, C, folds, ks, temperature);
+      process.stdout.write(summaryTable(summary));
+      result = { mode, ...summary, classes: labels.names, config: mode === 'probe' ? { l2, maxIter } : { ks, temperature } };
+    } else if (mode === 'pnmi') {
+      result = runPnmi(args, corpus, labels);
+    } else {
+      const distance = args.choice<FrameDistance>('distance', ['angular', 'cosine'], DEFAULT_ABX_OPTIONS.distance);
+      const maxPerCell = args.int('per-cell', DEFAULT_ABX_OPTIONS.maxPerCell);
+      const seed = args.int('seed', 0);
+      args.rejectUnknown();
+      const speakers = encodeValues(corpus.names.map((n) => fieldOf(n, groupSpec)));
+      const frames = readAllUtterances(corpus);
+      const items = frames.map((f, i) => ({ frames: f, category: labels.ids[i], speaker: speakers.ids[i] }));
+      const r = abx(items, corpus.set.dims, new Rng(seed), { distance, maxPerCell });
+      process.stdout.write(formatTable(['condition', 'ABX error %', 'cells'], [['within speaker', 100 * r.withinSpeaker, r.withinCells], ['across speaker', 100 * r.acrossSpeaker, r.acrossCells]]));
+      result = { mode, ...r, config: { distance, maxPerCell, seed } };
+    }
+    const json = { ...result, features: input, utterances: corpus.utterances.length, dims: corpus.set.dims };
+    if (out) writeFileAtomic(out, JSON.stringify(json, null, 2) + '\n');
+    process.stdout.write(JSON.stringify(json) + '\n');
+    return 0;
+  },
+};
+
+function makeFolds(args: Args, corpus: EvalCorpus, groupSpec: ReturnType<typeof parseFieldSpec>): Fold[] {
+  const trainList = args.string('train-list'), testList = args.string('test-list');
+  if (trainList || testList) {
+    if (!trainList || !testList) throw new InputError('--train-list and --test-list go together');
+    const read = (f: string) => readFileSync(f, 'utf8').split('\n');
+    return [splitByLists(corpus.names, read(trainList), read(testList))];
+  }
+  const groups = encodeValues(corpus.names.map((n) => fieldOf(n, groupSpec)));
+  if (groups.names.length < 2) throw new InputError(`leave-one-group-out needs at least 2 groups; the group field gives ${groups.names.length}`, { field: '--group-field' });
+  return leaveOneGroupOut(groups.ids, groups.names);
+}
+
+function summaryTable(s: FoldSummary): string {
+  const cols = Object.keys(s.mean);
+  const rows: (string | number)[][] = s.folds.map((f) => [f.fold, f.train, f.test, ...cols.map((c) => f.accuracy[c])]);
+  rows.push(['mean', '', '', ...cols.map((c) => s.mean[c])]);
+  rows.push(['pooled', '', '', ...cols.map((c) => s.pooled[c])]);
+  return formatTable(['fold', 'train', 'test', ...cols.map((c) => `acc ${c}`)], rows);
+}
+
+function runPnmi(args: Args, corpus: EvalCorpus, labels: { ids: Int32Array; names: string[] }): Record<string, unknown> {
+  const kmFile = args.string('km'), centroidsArg = args.string('centroids'), refFile = args.string('ref');
+  const energyArg = args.string('energy', refFile ? 'none' : 'c0');
+  const dynamicRangeDb = args.number('dynamic-range-db', DEFAULT_SPEECH_FRAME_OPTIONS.dynamicRangeDb);
+  args.rejectUnknown();
+  if (!kmFile === !centroidsArg) throw new InputError('give exactly one of --km FILE or --centroids PREFIX');
+  let clusters: Int32Array[];
+  let k: number;
+  if (kmFile) {
+    clusters = readKmFile(kmFile);
+    if (clusters.length !== corpus.utterances.length) throw new InputError(`${clusters.length} label lines for ${corpus.utterances.length} utterances of features`, { file: kmFile });
+    k = 1 + clusters.reduce((m, c) => c.reduce((a, b) => Math.max(a, b), m), 0);
+  } else {
+    const file = centroidsArg!.endsWith('.npy') ? centroidsArg! : `${centroidsArg}.npy`;
+    const c = readNpy(file);
+    if (!(c.data instanceof Float32Array) || c.shape.length !== 2) throw new InputError('expected float32 centroids [k, dims]', { file });
+    k = c.shape[0];
+    clusters = labelUtterances(corpus.set, corpus.utterances, c.data, k);
+  }
+  const energy: FeatureEnergySource | 'none' = energyArg === 'c0' || energyArg === 'mean' || energyArg === 'none' ? energyArg : Number(energyArg);
+  if (typeof energy === 'number' && !(Number.isInteger(energy) && energy >= 0 && energy < corpus.set.dims)) throw new InputError(`expected c0, mean, none or a column index, got "${energyArg}"`, { field: '--energy' });
+  const frames = energy === 'none' ? null : readAllUtterances(corpus);
+  const refs = refFile ? readKmFile(refFile) : null;
+  if (refs && refs.length !== clusters.length) throw new InputError(`${refs.length} reference lines for ${clusters.length} utterances`, { file: refFile });
+  const numRef = refs ? 1 + refs.reduce((m, r) => r.reduce((a, b) => Math.max(a, b), m), 0) : labels.names.length;
+  let speech = 0, total = 0;
+  const pairs = clusters.map((cl, i) => {
+    if (frames && frames[i].length / corpus.set.dims !== cl.length) {
+      throw new InputError(`utterance ${i + 1} (${corpus.names[i]}): ${cl.length} cluster ids but ${frames[i].length / corpus.set.dims} feature frames`, { file: kmFile ?? input(corpus) });
+    }
+    const mask = frames ? selectSpeechFrames(logEnergyFromFeatures(frames[i], corpus.set.dims, energy as FeatureEnergySource), { dynamicRangeDb }) : undefined;
+    if (mask) for (const v of mask) speech += v;
+    total += cl.length;
+    const ref = refs ? refs[i] : new Int32Array(cl.length).fill(labels.ids[i]);
+    return { ref, cluster: cl, mask };
+  });
+  const q = clusterQuality(jointCounts(pairs, numRef, k));
+  process.stdout.write(formatTable(['metric', 'value'], [['phone purity', q.phonePurity], ['cluster purity', q.clusterPurity], ['PNMI', q.pnmi], ['frames', q.frames], ['clusters used', `${q.clustersUsed}/${k}`], ['reference labels', q.refLabelsUsed]]));
+  return { mode: 'pnmi', ...q, k, speechFrames: frames ? speech : total, totalFrames: total, config: { energy: energyArg, dynamicRangeDb, reference: refFile ?? 'utterance label' } };
+}
+
+function input(c: EvalCorpus): string {
+  return c.set.files[0] ?? '';
+}
+export default command;

@@ -1,0 +1,188 @@
+import { Rng } from '../util/rng.ts';
+import { createDistanceKernel, type DistanceKernel } from './distanceKernel.ts';
+import { kmeansPlusPlus } from './kmeansPlusPlus.ts';
+import { assignNearest } from './assignNearest.ts';
+import { resolveKMeansConfig, type KMeansConfig, type KMeansResult } from './kmeansConfig.ts';
+
+/**
+ * Mini-batch k-means with scikit-learn's MiniBatchKMeans semantics (Sculley 2010, as in sklearn 1.2):
+ * - n_init k-means++ seedings, each on `initSize` rows drawn with replacement; the one with the lowest
+ *   inertia on one validation draw of `initSize` rows is kept;
+ * - floor(maxIter * n / batchSize) steps; each draws `batchSize` rows with replacement, assigns them to the
+ *   current centres and moves each centre to the running mean of all rows it has received
+ *   (c <- (c * count + sum) / (count + m));
+ * - early stop when the exponentially smoothed batch inertia (alpha = 2 * batch / (n + 1), the first step
+ *   ignored) has not improved for `maxNoImprovement` steps, or when the squared centre change is <= tol > 0;
+ * - with reassignmentRatio > 0, clusters whose count falls below that fraction of the largest count are
+ *   moved to random batch rows (every 10 * k rows seen, or when a count is 0).
+ * The random streams differ from numpy's, so results match scikit-learn in distribution, not bit for bit.
+ */
+export interface MiniBatchOptions {
+  log?: (msg: string) => void;
+  kernel?: DistanceKernel;
+}
+
+export function miniBatchKMeans(data: Float32Array, n: number, dims: number, partial: Partial<KMeansConfig> = {}, opts: MiniBatchOptions = {}): KMeansResult {
+  const cfg = resolveKMeansConfig(partial);
+  const { k } = cfg;
+  if (n < k) throw new Error(`miniBatchKMeans: ${n} rows cannot make ${k} clusters`);
+  if (data.length < n * dims) throw new Error(`miniBatchKMeans: data holds ${data.length} values, expected ${n} x ${dims}`);
+  const log = opts.log ?? (() => {});
+  const rng = new Rng(cfg.seed);
+  const kernel = opts.kernel ?? createDistanceKernel(dims);
+  const batch = Math.min(cfg.batchSize, n);
+  let initSize = cfg.initSize ?? 3 * batch;
+  if (initSize < k) initSize = 3 * k;
+  initSize = Math.min(initSize, n);
+
+  // Initialisation: a validation draw, then n_init seedings on fresh draws.
+  const draw = (m: number) => {
+    const idx = new Int32Array(m);
+    for (let i = 0; i < m; i++) idx[i] = rng.int(n);
+    return idx;
+  };
+  const sqNorms = rowSquaredNorms(data, n, dims);
+  const validRows = draw(initSize);
+  const validKernel = createDistanceKernel(dims, { forceJs: kernel.kind === 'js' });
+  validKernel.loadPoints(data, validRows, 0, initSize, sqNorms);
+  const validLabels = new Int32Array(initSize);
+  const validDists = new Float32Array(initSize);
+  let centers: Float32Array = new Float32Array(0);
+  let initInertia = Infinity;
+  for (let r = 0; r < cfg.nInit; r++) {
+    const initRows = initSize < n ? draw(initSize) : identity(n);
+    const c = kmeansPlusPlus(kernel, data, initRows, k, rng, sqNorms);
+    validKernel.loadCentroids(c, k);
+    const inertia = validKernel.nearest(validLabels, validDists);
+    log(`init ${r + 1}/${cfg.nInit}: validation inertia ${inertia.toExponential(4)}`);
+    if (inertia < initInertia) {
+      initInertia = inertia;
+      centers = c;
+    }
+  }
+
+  // Mini-batch steps.
+  const counts = new Float64Array(k);
+  const sums = new Float64Array(k * dims);
+  const batchCounts = new Int32Array(k);
+  const labels = new Int32Array(batch);
+  const dists = new Float32Array(batch);
+  const nSteps = Math.floor((cfg.maxIter * n) / batch);
+  const alpha = Math.min((batch * 2) / (n + 1), 1);
+  let ewa: number | null = null;
+  let ewaMin: number | null = null;
+  let noImprovement = 0;
+  let sinceReassign = 0;
+  let stoppedBy: KMeansResult['stoppedBy'] = 'max_iter';
+  let step = 0;
+  const rows = new Int32Array(batch);
+  for (step = 1; step <= nSteps; step++) {
+    for (let i = 0; i < batch; i++) rows[i] = rng.int(n);
+    kernel.loadCentroids(centers, k);
+    kernel.loadPoints(data, rows, 0, batch, sqNorms);
+    const batchInertia = kernel.nearest(labels, dists);
+    const old = cfg.tol > 0 ? centers.slice() : null;
+    sums.fill(0);
+    batchCounts.fill(0);
+    kernel.accumulate(labels, sums, batchCounts);
+    updateCenters(centers, counts, sums, batchCounts, k, dims);
+    if (cfg.reassignmentRatio > 0) {
+      sinceReassign += batch;
+      let anyEmpty = false;
+      for (let j = 0; j < k; j++) if (counts[j] === 0) anyEmpty = true;
+      if (anyEmpty || sinceReassign >= 10 * k) {
+        sinceReassign = 0;
+        reassignSmallClusters(data, dims, rows, centers, counts, k, cfg.reassignmentRatio, rng, log);
+      }
+    }
+    let shift = 0;
+    if (old) for (let i = 0; i < old.length; i++) shift += (centers[i] - old[i]) ** 2;
+    if (step === 1) continue;
+    const bi = batchInertia / batch;
+    ewa = ewa === null ? bi : ewa * (1 - alpha) + bi * alpha;
+    if (step % 50 === 0) log(`step ${step}/${nSteps}: batch inertia ${bi.toFixed(3)}, smoothed ${ewa.toFixed(3)}`);
+    if (cfg.tol > 0 && shift <= cfg.tol) {
+      stoppedBy = 'tol';
+      break;
+    }
+    if (ewaMin === null || ewa < ewaMin) {
+      noImprovement = 0;
+      ewaMin = ewa;
+    } else {
+      noImprovement++;
+    }
+    if (cfg.maxNoImprovement > 0 && noImprovement >= cfg.maxNoImprovement) {
+      stoppedBy = 'max_no_improvement';
+      break;
+    }
+  }
+  const steps = Math.min(step, nSteps);
+  const inertia = assignNearest(kernel, data, n, centers, k);
+  log(`stopped after ${steps} steps (${stoppedBy}); inertia ${inertia.toExponential(4)}`);
+  return {
+    centroids: centers,
+    k,
+    dims,
+    inertia,
+    algorithm: 'minibatch',
+    steps,
+    smoothedInertia: ewa === null ? undefined : ewa * n,
+    initInertia,
+    stoppedBy,
+    kernel: kernel.kind,
+  };
+}
+
+/** c_j <- (c_j * count_j + sum of batch rows labelled j) / (count_j + m_j), for clusters that got rows. */
+function updateCenters(centers: Float32Array, counts: Float64Array, sums: Float64Array, batchCounts: Int32Array, k: number, dims: number): void {
+  for (let j = 0; j < k; j++) {
+    const m = batchCounts[j];
+    if (m === 0) continue;
+    const total = counts[j] + m;
+    const o = j * dims;
+    for (let t = 0; t < dims; t++) centers[o + t] = (centers[o + t] * counts[j] + sums[o + t]) / total;
+    counts[j] = total;
+  }
+}
+
+/** scikit-learn's random reassignment of clusters with too small a count to random rows of the batch. */
+function reassignSmallClusters(
+  data: Float32Array, dims: number, rows: Int32Array, centers: Float32Array, counts: Float64Array,
+  k: number, ratio: number, rng: Rng, log: (msg: string) => void,
+): void {
+  let max = 0;
+  for (let j = 0; j < k; j++) max = Math.max(max, counts[j]);
+  const small: number[] = [];
+  for (let j = 0; j < k; j++) if (counts[j] < ratio * max) small.push(j);
+  const limit = Math.floor(0.5 * rows.length);
+  if (small.length > limit) {
+    small.sort((a, b) => counts[a] - counts[b] || a - b);
+    small.length = limit;
+  }
+  if (small.length === 0) return;
+  const picks = rng.permutation(rows.length).slice(0, small.length);
+  const isSmall = new Uint8Array(k);
+  for (const j of small) isSmall[j] = 1;
+  let minKept = Infinity;
+  for (let j = 0; j < k; j++) if (!isSmall[j]) minKept = Math.min(minKept, counts[j]);
+  small.forEach((j, s) => {
+    const r = rows[picks[s]] * dims;
+    centers.set(data.subarray(r, r + dims), j * dims);
+    counts[j] = Number.isFinite(minKept) ? minKept : 0;
+  });
+  log(`reassigned ${small.length} small cluster(s)`);
+}
+
+function rowSquaredNorms(data: Float32Array, n: number, dims: number): Float64Array {
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let t = 0; t < dims; t++) s += data[i * dims + t] * data[i * dims + t];
+    out[i] = s;
+  }
+  return out;
+}
+
+function identity(n: number): Int32Array {
+  return Int32Array.from({ length: n }, (_, i) => i);
+}

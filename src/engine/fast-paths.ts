@@ -1,0 +1,28 @@
+import { installWasmMatMul } from './wasm-matmul.ts';
+import { installWasmConvFilterGrad } from './wasm-conv-filter-grad.ts';
+import { installWasmConvInputGrad } from './wasm-conv-input-grad.ts';
+import { installBridgedKernels } from './kernel-bridge.ts';
+import { installCpuMatMul } from './cpu-matmul.ts';
+
+/**
+ * The engine's kernel replacements and additions, installed once per process by `initBackend` so every
+ * model and entry point gets them:
+ *  - wasm BatchMatMul/_FusedMatMul: transposed and batched products kept on XNNPACK's fast path;
+ *  - wasm Conv2DBackpropFilter (missing in tfjs-backend-wasm) as a convolution on XNNPACK;
+ *  - wasm Conv2DBackpropInput (a plain loop in tfjs-backend-wasm) as a convolution on XNNPACK;
+ *  - wasm UnsortedSegmentSum, depthwise-conv gradients, Einsum (missing) bridged to the cpu kernels;
+ *  - cpu BatchMatMul/_FusedMatMul: a register-tiled product, ~3x the stock kernel.
+ */
+export const FAST_PATHS = ['wasm-matmul', 'wasm-conv2d-backprop-filter', 'wasm-conv2d-backprop-input', 'wasm-bridged-kernels', 'cpu-matmul'] as const;
+
+let installed = false;
+
+export function installFastPaths(): void {
+  if (installed) return;
+  installWasmMatMul();
+  installWasmConvFilterGrad();
+  installWasmConvInputGrad();
+  installBridgedKernels('wasm');
+  installCpuMatMul();
+  installed = true;
+}

@@ -1,0 +1,64 @@
+import { HUBERT_CONV_LAYERS, type ConvLayerSpec } from './conv-stack.ts';
+
+/**
+ * Configuration of the audio transformer encoder (HuBERT / wav2vec 2.0 shape). Defaults live here
+ * and in the presets only; `buildEncoder` validates a JSON config against these types.
+ */
+export interface PosConvConfig {
+  kernelSize: number;
+  groups: number;
+  weightNorm: boolean;
+}
+
+export interface AudioTransformerConfig {
+  kind: 'audio-transformer';
+  /**
+   * `logmel`: [B, T, inputDim] filterbank frames at 100 Hz, subsampled by `convLayers` (stride 2 -> 50 Hz);
+   * `waveform`: [B, S] samples at 16 kHz through `convLayers` (HuBERT's stack: stride 320 -> 50 Hz);
+   * `linear`: [B, T, inputDim] frames projected as they are (no subsampling).
+   */
+  frontend: 'logmel' | 'waveform' | 'linear';
+  /** Feature dimension of the input frames (mel bins); ignored for `waveform`. */
+  inputDim: number;
+  convLayers: ConvLayerSpec[];
+  /** Norm of the waveform stack (see ConvStack); the log-mel subsampler has none. */
+  convNorm: 'group0' | 'layer' | 'none';
+  /** LayerNorm over the local features before the projection (fairseq `layer_norm`). */
+  featureNorm: boolean;
+  dim: number;
+  layers: number;
+  heads: number;
+  ffnDim: number;
+  /** Pre-LN blocks (true) or post-LN as fairseq HuBERT base (false). */
+  normFirst: boolean;
+  dropout: number;
+  attentionDropout: number;
+  activationDropout: number;
+  /** Dropout on the projected features before masking (fairseq `dropout_input`). */
+  inputDropout: number;
+  /** Convolutional positional embedding, or null for none. */
+  posConv: PosConvConfig | null;
+}
+
+const LOGMEL_SUBSAMPLER = (channels: number): ConvLayerSpec[] => [
+  { channels, kernel: 3, stride: 2, padding: 1 },
+  { channels, kernel: 3, stride: 1, padding: 1 },
+];
+
+const COMMON = { kind: 'audio-transformer', normFirst: true, dropout: 0.1, attentionDropout: 0.1, activationDropout: 0, inputDropout: 0.1 } as const;
+
+export const AUDIO_TRANSFORMER_PRESETS: Record<'tiny' | 'small' | 'base', AudioTransformerConfig> = {
+  tiny: {
+    ...COMMON, frontend: 'logmel', inputDim: 80, convLayers: LOGMEL_SUBSAMPLER(256), convNorm: 'none', featureNorm: true,
+    dim: 256, layers: 4, heads: 4, ffnDim: 1024, posConv: { kernelSize: 32, groups: 8, weightNorm: true },
+  },
+  small: {
+    ...COMMON, frontend: 'logmel', inputDim: 80, convLayers: LOGMEL_SUBSAMPLER(512), convNorm: 'none', featureNorm: true,
+    dim: 512, layers: 8, heads: 8, ffnDim: 2048, posConv: { kernelSize: 64, groups: 16, weightNorm: true },
+  },
+  /** fairseq HuBERT base: waveform stack, 12 post-LN layers of 768 with 12 heads and 3072 FFN, pos conv 128/16. */
+  base: {
+    ...COMMON, frontend: 'waveform', inputDim: 1, convLayers: HUBERT_CONV_LAYERS, convNorm: 'group0', featureNorm: true,
+    dim: 768, layers: 12, heads: 12, ffnDim: 3072, normFirst: false, inputDropout: 0.1, posConv: { kernelSize: 128, groups: 16, weightNorm: true },
+  },
+};
