@@ -5,6 +5,8 @@ import { AudioTransformerEncoder } from './audio-transformer.ts';
 import { CPC_DEFAULTS, CpcEncoder, type CpcConfig } from './cpc.ts';
 import type { ConvLayerSpec } from './conv-stack.ts';
 import type { Encoder } from './encoder.ts';
+import { RESNET_DEFAULTS, RESNET_DIGITS, ResNetEncoder, type ResNetConfig } from './resnet.ts';
+import { VIT_DEFAULTS, VIT_DIGITS, VIT_TINY, VitEncoder, type VitConfig } from './vit.ts';
 
 /**
  * Builds an encoder from a JSON config: `{"kind": "audio-transformer", "preset": "tiny", "layers": 6}`
@@ -12,8 +14,23 @@ import type { Encoder } from './encoder.ts';
  * error names the file (when given), the field path and what was expected. Unknown fields are errors,
  * so a typo cannot silently fall back to a default.
  */
-export type EncoderConfig = AudioTransformerConfig | CpcConfig;
-export const ENCODER_KINDS = ['audio-transformer', 'cpc'] as const;
+export type EncoderConfig = AudioTransformerConfig | CpcConfig | ResNetConfig | VitConfig;
+export const ENCODER_KINDS = ['audio-transformer', 'cpc', 'resnet', 'vit'] as const;
+
+/**
+ * Image encoder presets. resnet: `cifar` (32x32x3, three stages 32/64/128, 16 tokens of 128) and `digits`
+ * (8x8x1, two stages). vit: `cifar` (32x32x3, 64 patches of 4x4, 128 wide, 4 blocks: minutes on a CPU),
+ * `tiny` (DeiT-Ti's 192 wide, 12 blocks, 3 heads on the same patches) and `digits` (8x8x1, 16 patches of 2x2).
+ */
+export const RESNET_PRESETS: Readonly<Record<'cifar' | 'digits', ResNetConfig>> = {
+  cifar: RESNET_DEFAULTS,
+  digits: { ...RESNET_DEFAULTS, ...RESNET_DIGITS },
+};
+export const VIT_PRESETS: Readonly<Record<'cifar' | 'tiny' | 'digits', VitConfig>> = {
+  cifar: VIT_DEFAULTS,
+  tiny: { ...VIT_DEFAULTS, ...VIT_TINY },
+  digits: { ...VIT_DEFAULTS, ...VIT_DIGITS },
+};
 
 export interface BuildOptions {
   /** Seed of the initial weights (ignored when `rng` is given). */
@@ -53,6 +70,11 @@ class Checker {
   oneOf<T extends string>(v: unknown, field: string, options: readonly T[]): T {
     if (typeof v !== 'string' || !options.includes(v as T)) this.fail(field, `expected one of ${options.map((o) => `"${o}"`).join(', ')}, got ${JSON.stringify(v)}`);
     return v as T;
+  }
+
+  intList(v: unknown, field: string, min = 1): number[] {
+    if (!Array.isArray(v) || v.length === 0) this.fail(field, `expected a non-empty list of integers >= ${min}, got ${JSON.stringify(v)}`);
+    return v.map((x, i) => this.int(x, `${field}.${i}`, min));
   }
 
   object(v: unknown, field: string): Json {
@@ -133,17 +155,89 @@ function cpcConfig(raw: Json, ck: Checker): CpcConfig {
   };
 }
 
-/** Validates a raw (parsed JSON/YAML) encoder config and fills in its defaults. */
-export function resolveEncoderConfig(raw: unknown, opts: Pick<BuildOptions, 'file' | 'field'> = {}): EncoderConfig {
+/** The image encoders carry their weight seed in the config: the config's `seed`, else the build's. */
+function imageSeed(v: Json, ck: Checker, seed: number): number {
+  return v.seed === undefined ? seed : ck.int(v.seed, 'seed', 0);
+}
+
+function resnetConfig(raw: Json, ck: Checker, seed: number): ResNetConfig {
+  const preset = raw.preset === undefined ? 'cifar' : ck.oneOf(raw.preset, 'preset', Object.keys(RESNET_PRESETS) as ('cifar' | 'digits')[]);
+  const base = RESNET_PRESETS[preset];
+  ck.known(raw, ['preset', ...Object.keys(base)], '');
+  const v = { ...base, ...raw } as Json;
+  const c: ResNetConfig = {
+    kind: 'resnet',
+    inChannels: ck.int(v.inChannels, 'inChannels'),
+    stemWidth: ck.int(v.stemWidth, 'stemWidth'),
+    widths: ck.intList(v.widths, 'widths'),
+    blocks: ck.intList(v.blocks, 'blocks'),
+    strides: ck.intList(v.strides, 'strides'),
+    groups: ck.int(v.groups, 'groups'),
+    pool: ck.oneOf(v.pool, 'pool', ['none', 'mean'] as const),
+    seed: imageSeed(raw, ck, seed),
+  };
+  if (c.blocks.length !== c.widths.length) ck.fail('blocks', `needs one entry per stage (widths has ${c.widths.length}), got ${c.blocks.length}`);
+  if (c.strides.length !== c.widths.length) ck.fail('strides', `needs one entry per stage (widths has ${c.widths.length}), got ${c.strides.length}`);
+  return c;
+}
+
+function vitConfig(raw: Json, ck: Checker, seed: number): VitConfig {
+  const preset = raw.preset === undefined ? 'cifar' : ck.oneOf(raw.preset, 'preset', Object.keys(VIT_PRESETS) as ('cifar' | 'tiny' | 'digits')[]);
+  const base = VIT_PRESETS[preset];
+  ck.known(raw, ['preset', ...Object.keys(base)], '');
+  const v = { ...base, ...raw } as Json;
+  const c: VitConfig = {
+    kind: 'vit',
+    imageSize: ck.int(v.imageSize, 'imageSize'),
+    inChannels: ck.int(v.inChannels, 'inChannels'),
+    patchSize: ck.int(v.patchSize, 'patchSize'),
+    dim: ck.int(v.dim, 'dim'),
+    depth: ck.int(v.depth, 'depth'),
+    heads: ck.int(v.heads, 'heads'),
+    ffnDim: ck.int(v.ffnDim, 'ffnDim'),
+    dropout: ck.prob(v.dropout, 'dropout'),
+    attentionDropout: ck.prob(v.attentionDropout, 'attentionDropout'),
+    pool: ck.oneOf(v.pool, 'pool', ['none', 'mean'] as const),
+    seed: imageSeed(raw, ck, seed),
+  };
+  if (c.imageSize % c.patchSize !== 0) ck.fail('patchSize', `must divide imageSize (${c.imageSize}), got ${c.patchSize}`);
+  if (c.dim % c.heads !== 0) ck.fail('heads', `must divide dim (${c.dim}), got ${c.heads}`);
+  return c;
+}
+
+/**
+ * Validates a raw (parsed JSON/YAML) encoder config and fills in its defaults. `seed` becomes the `seed`
+ * field of an image encoder's config when the raw config has none (the resolved config is what
+ * checkpoints store, so a rebuilt encoder has the same initial weights).
+ */
+export function resolveEncoderConfig(raw: unknown, opts: Pick<BuildOptions, 'file' | 'field' | 'seed'> = {}): EncoderConfig {
   const ck = new Checker(opts.file, opts.field ?? '');
   const obj = ck.object(raw, '');
   const kind = ck.oneOf(obj.kind, 'kind', ENCODER_KINDS);
-  return kind === 'audio-transformer' ? audioTransformerConfig(obj, ck) : cpcConfig(obj, ck);
+  const { kind: _, ...rest } = obj;
+  switch (kind) {
+    case 'audio-transformer':
+      return audioTransformerConfig(obj, ck);
+    case 'cpc':
+      return cpcConfig(obj, ck);
+    case 'resnet':
+      return resnetConfig(rest, ck, opts.seed ?? 0);
+    case 'vit':
+      return vitConfig(rest, ck, opts.seed ?? 0);
+  }
 }
 
 /** Builds an encoder from a raw or resolved config, with seeded initial weights. */
 export function buildEncoder(raw: unknown, opts: BuildOptions = {}): Encoder {
   const config = resolveEncoderConfig(raw, opts);
-  const rng = opts.rng ?? new Rng(opts.seed ?? 0);
-  return config.kind === 'audio-transformer' ? new AudioTransformerEncoder(config, rng) : new CpcEncoder(config, rng);
+  switch (config.kind) {
+    case 'audio-transformer':
+      return new AudioTransformerEncoder(config, opts.rng ?? new Rng(opts.seed ?? 0));
+    case 'cpc':
+      return new CpcEncoder(config, opts.rng ?? new Rng(opts.seed ?? 0));
+    case 'resnet':
+      return new ResNetEncoder(config);
+    case 'vit':
+      return new VitEncoder(config);
+  }
 }

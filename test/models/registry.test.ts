@@ -24,8 +24,8 @@ test('encoder configs: presets merge with overrides; defaults fill the rest', ()
 
 test('encoder configs: errors name the file, the field and what was expected', () => {
   rejects(null, /expected an object/);
-  rejects({}, /kind: expected one of "audio-transformer", "cpc", got undefined/);
-  rejects({ kind: 'resnet' }, /kind: expected one of/);
+  rejects({}, /kind: expected one of "audio-transformer", "cpc", "resnet", "vit", got undefined/);
+  rejects({ kind: 'convnext' }, /kind: expected one of/);
   rejects({ kind: 'audio-transformer', dimm: 3 }, /dimm: unknown field/);
   rejects({ kind: 'audio-transformer', dim: 0 }, /dim: expected an integer >= 1, got 0/);
   rejects({ kind: 'audio-transformer', dim: '256' }, /dim: expected an integer >= 1, got "256"/);
