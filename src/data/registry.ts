@@ -3,6 +3,8 @@ import type { Batch, BatchSource, EvalSource } from './source.ts';
 import type { LabelSetInfo } from './sequence.ts';
 import type { WaveformLoader } from './waveform.ts';
 import { buildSequenceData } from './sequence-data.ts';
+import { buildImageData } from './image-data.ts';
+import type { ImageDataInfo } from './image-batch.ts';
 
 /**
  * Data kinds a run config can name (`data.kind`). Adding one (image folders, CIFAR batches...) is one
@@ -19,6 +21,8 @@ export interface DataInfo {
   numClasses?: number;
   numTrain: number;
   numValid: number;
+  /** Image data: the images' shape, normalisation, classes and a sampler of training images. */
+  image?: ImageDataInfo;
 }
 
 export interface BuiltData<B extends Batch = Batch> {
@@ -45,6 +49,7 @@ export interface DataKind {
 export const DATA_KINDS: Record<string, DataKind> = {
   features: { build: (f, ctx) => buildSequenceData(f, ctx, false) },
   waveform: { build: (f, ctx) => buildSequenceData(f, ctx, true) },
+  image: { build: (f, ctx) => buildImageData(f, ctx) },
 };
 
 export function buildData(f: Fields, ctx: DataBuildContext): BuiltData {

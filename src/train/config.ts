@@ -155,9 +155,9 @@ export function readRunConfig(raw: unknown, file?: string): RunConfig {
     keys.add(m.key);
   });
 
-  const data = f.object('data');
+  // Each data kind checks its own fields (features/waveform need `train`, image data `path`).
+  f.object('data');
   const dataRaw = (f.raw('data') ?? {}) as Record<string, JsonValue>;
-  if (!data.has('train')) data.fail('train', 'required: where the training data is');
 
   const o = f.object('optim');
   const od = OPTIM_DEFAULTS;
