@@ -1,5 +1,8 @@
 import type { MethodDefinition } from './method.ts';
 import { hubertDefinition } from './hubert.ts';
+import { rotationDefinition } from './rotation.ts';
+import { simclrDefinition } from './simclr.ts';
+import { maskedPatchDefinition } from './masked-patch.ts';
 
 /**
  * Method name -> definition. Adding a method is one file exporting a `MethodDefinition` and one line
@@ -9,4 +12,7 @@ export type MethodRegistry = Readonly<Record<string, MethodDefinition<unknown>>>
 
 export const METHODS: MethodRegistry = {
   hubert: hubertDefinition as MethodDefinition<unknown>,
+  rotation: rotationDefinition as MethodDefinition<unknown>,
+  simclr: simclrDefinition as MethodDefinition<unknown>,
+  'masked-patch': maskedPatchDefinition as MethodDefinition<unknown>,
 };
