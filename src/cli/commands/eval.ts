@@ -14,6 +14,7 @@ import { DEFAULT_PROBE_CONFIG } from '../../eval/linearProbe.ts';
 import { jointCounts, clusterQuality } from '../../eval/clusterQuality.ts';
 import { selectSpeechFrames, logEnergyFromFeatures, DEFAULT_SPEECH_FRAME_OPTIONS, type FeatureEnergySource } from '../../eval/speechFrames.ts';
 import { abx, DEFAULT_ABX_OPTIONS, type FrameDistance } from '../../eval/abx.ts';
+import { IMAGE_EVAL_USAGE, runImageEval } from '../image-eval.ts';
 
 const MODES = ['probe', 'knn', 'pnmi', 'abx'] as const;
 type Mode = (typeof MODES)[number];
@@ -35,11 +36,13 @@ pnmi:     cluster ids from --km FILE (a .km in feature order) or --centroids PRE
           --ref FILE (.km-style frame labels) or the utterance label over speech frames, chosen by energy:
           --energy c0|mean|<column>|none (c0), --dynamic-range-db ${DEFAULT_SPEECH_FRAME_OPTIONS.dynamicRangeDb}
 abx:      DTW over frame-wise --distance angular|cosine (angular); categories = label field, speakers = group
-          field; --per-cell N utterances per (speaker, category) (${DEFAULT_ABX_OPTIONS.maxPerCell}), --seed N`,
+          field; --per-cell N utterances per (speaker, category) (${DEFAULT_ABX_OPTIONS.maxPerCell}), --seed N
+${IMAGE_EVAL_USAGE}`,
   async run(args: Args): Promise<number> {
     const mode = args.positionals[0] as Mode;
     const input = args.positionals[1];
     if (!MODES.includes(mode)) throw new InputError(`expected a mode (${MODES.join('|')}), got "${mode ?? ''}"`);
+    if ((mode === 'knn' || mode === 'probe') && (args.has('checkpoint') || args.has('random-init'))) return runImageEval(mode, args);
     if (!input) throw new InputError('missing FEATURES');
     const corpus = openEvalCorpus(input, { split: args.string('split'), manifest: args.string('manifest'), namesFile: args.string('names') });
     const labelSpec = parseFieldSpec(args.string('label-field', '0'), '--label-field');
