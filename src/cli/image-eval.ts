@@ -6,20 +6,20 @@ import { initBackend, BACKEND_CHOICES } from '../engine/backend.ts';
 import { loadImageSplits, uniformImageShape } from '../data/image-source.ts';
 import { stratifiedSubset } from '../data/image-data.ts';
 import { encoderFromCheckpoint, encoderFromRunConfig, embedImages, evalImageSpec } from '../eval/imageEmbedding.ts';
-import { evaluateKnnFolds, evaluateProbeFolds, type FoldSummary } from '../eval/foldEvaluation.ts';
+import { evaluateKnnFolds, evaluateProbeFolds } from '../eval/foldEvaluation.ts';
 import { DEFAULT_PROBE_CONFIG } from '../eval/linearProbe.ts';
 import { formatTable } from '../eval/evalCorpus.ts';
 
 /**
- * `speech-ssl eval knn|probe --checkpoint RUN` (or `--random-init CONFIG`): frozen pooled features of the
+ * `speech-ssl eval knn|probe|knn+probe --checkpoint RUN` (or `--random-init CONFIG`): frozen pooled features of the
  * run's images, the probe or kNN fitted on the train split and scored on the test split.
  */
-export const IMAGE_EVAL_USAGE = `images:   speech-ssl eval <knn|probe> --checkpoint RUN|CKPT  (or --random-init RUN_CONFIG for the baseline)
+export const IMAGE_EVAL_USAGE = `images:   speech-ssl eval <knn|probe|knn+probe> --checkpoint RUN|CKPT  (or --random-init RUN_CONFIG for the baseline)
           the run's image source (its data section), or --images PATH [--source folder|cifar-binary|digits-csv];
           pooled encoder output (--layer N: hidden state N), fitted on the train split, scored on the test split;
           --max-train N (a class-stratified subset of train, 0 all), --batch-size N (256), --backend NAME`;
 
-export async function runImageEval(mode: 'knn' | 'probe', args: Args): Promise<number> {
+export async function runImageEval(mode: 'knn' | 'probe' | 'knn+probe', args: Args): Promise<number> {
   const checkpoint = args.string('checkpoint');
   const randomInit = args.string('random-init');
   if (!checkpoint === !randomInit) throw new InputError('give exactly one of --checkpoint RUN and --random-init CONFIG');
@@ -59,7 +59,10 @@ export async function runImageEval(mode: 'knn' | 'probe', args: Args): Promise<n
     labels.set(test.labels, train.size);
     const fold = { name: 'test', train: Array.from({ length: train.size }, (_, i) => i), test: Array.from({ length: test.size }, (_, i) => train.size + i) };
     const C = splits.classNames.length;
-    const summary: FoldSummary = mode === 'probe' ? evaluateProbeFolds(x, labels, d, C, [fold], { l2, maxIter }) : evaluateKnnFolds(x, labels, d, C, [fold], ks, temperature);
+    const accuracy: Record<string, number> = {};
+    if (mode !== 'probe') Object.assign(accuracy, evaluateKnnFolds(x, labels, d, C, [fold], ks, temperature).mean);
+    if (mode !== 'knn') Object.assign(accuracy, evaluateProbeFolds(x, labels, d, C, [fold], { l2, maxIter }).mean);
+    const summary = { mean: accuracy };
     const cols = Object.keys(summary.mean);
     process.stdout.write(formatTable(['encoder', 'train', 'test', ...cols.map((c) => `acc ${c}`)], [[ev.description, train.size, test.size, ...cols.map((c) => summary.mean[c])]]));
     const json = {
@@ -75,7 +78,7 @@ export async function runImageEval(mode: 'knn' | 'probe', args: Args): Promise<n
       classes: splits.classNames,
       skipped: splits.failures.length,
       embedSeconds,
-      config: mode === 'probe' ? { l2, maxIter } : { ks, temperature },
+      config: { ...(mode !== 'probe' ? { ks, temperature } : {}), ...(mode !== 'knn' ? { l2, maxIter } : {}) },
     };
     if (out) writeFileAtomic(out, JSON.stringify(json, null, 2) + '\n');
     process.stdout.write(JSON.stringify(json) + '\n');

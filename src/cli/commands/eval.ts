@@ -41,8 +41,8 @@ ${IMAGE_EVAL_USAGE}`,
   async run(args: Args): Promise<number> {
     const mode = args.positionals[0] as Mode;
     const input = args.positionals[1];
+    if ((mode === 'knn' || mode === 'probe' || (mode as string) === 'knn+probe') && (args.has('checkpoint') || args.has('random-init'))) return runImageEval(mode as 'knn' | 'probe' | 'knn+probe', args);
     if (!MODES.includes(mode)) throw new InputError(`expected a mode (${MODES.join('|')}), got "${mode ?? ''}"`);
-    if ((mode === 'knn' || mode === 'probe') && (args.has('checkpoint') || args.has('random-init'))) return runImageEval(mode, args);
     if (!input) throw new InputError('missing FEATURES');
     const corpus = openEvalCorpus(input, { split: args.string('split'), manifest: args.string('manifest'), namesFile: args.string('names') });
     const labelSpec = parseFieldSpec(args.string('label-field', '0'), '--label-field');

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# The 8x8 digits (1,797 images; a stratified 80/20 train/test split): rotation, SimCLR and masked-patch prediction
+# on the one Trainer, then frozen-feature kNN and linear-probe accuracy on the test split, beside the
+# random-init encoders. Usage: recipes/digits/run.sh [--stage N] [--stop-stage M] [--force]
+#   data=/path/to/digits.csv.gz exp=exp/digits backend=wasm max_steps=N eval_train=0 recipes/digits/run.sh
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+source "$here/../lib/stages.sh"
+data="${data:-/work/shared/data/digits8x8/digits.csv.gz}"
+exp="${exp:-exp/digits}"
+backend="${backend:-wasm}"
+eval_train="${eval_train:-0}"      # training images the probe/kNN are fitted on (0: all 1,438)
+steps=()
+[ -n "${max_steps:-}" ] && steps=(--max-steps "$max_steps")
+methods=(rotation simclr masked-patch)
+mkdir -p "$exp"
+
+stage 1 "check the data" && {
+  [ -f "$data" ] || { echo "missing $data (the digits CSV, digits.csv.gz)"; exit 1; }
+  echo "   $(gzip -dc "$data" | wc -l) images"
+  done_stage 1
+}
+
+stage 2 "pretrain (${methods[*]})" && {
+  for m in "${methods[@]}"; do
+    rm -rf "$exp/$m"
+    ssl train --config "$here/conf/$m.yaml" --out "$exp/$m" --backend "$backend" --no-progress \
+      --set data.path="$data" "${steps[@]}" 2> "$exp/$m.train.log" || { tail -n 5 "$exp/$m.train.log"; exit 1; }
+    tail -n 2 "$exp/$m.train.log"
+  done
+  done_stage 2
+}
+
+stage 3 "kNN and linear probe on frozen features (test split)" && {
+  for m in "${methods[@]}"; do
+    ssl eval knn+probe --checkpoint "$exp/$m" --images "$data" --max-train "$eval_train" --backend "$backend" --out "$exp/$m.eval.json" > "$exp/$m.eval.txt"
+    grep -v '^{' "$exp/$m.eval.txt"
+  done
+  # The random-init baselines: the same encoders at their initial weights (the configs' seeds).
+  for m in rotation masked-patch; do
+    ssl eval knn+probe --random-init "$here/conf/$m.yaml" --images "$data" --max-train "$eval_train" --backend "$backend" --out "$exp/random-$m.eval.json" > "$exp/random-$m.eval.txt"
+    grep -v '^{' "$exp/random-$m.eval.txt"
+  done
+  done_stage 3
+}
+
+stage 4 "results table" && {
+  node -e '
+    const fs = require("fs"); const exp = process.argv[1];
+    const rows = [["simclr", "simclr"], ["rotation", "rotation"], ["masked-patch", "masked-patch"], ["random init (resnet)", "random-rotation"], ["random init (vit)", "random-masked-patch"]];
+    console.log("| encoder | kNN k=20 | kNN k=200 | linear probe |\n| --- | --- | --- | --- |");
+    for (const [name, f] of rows) {
+      const p = `${exp}/${f}.eval.json`; if (!fs.existsSync(p)) continue;
+      const a = JSON.parse(fs.readFileSync(p, "utf8")).accuracy; const pc = (v) => (100 * v).toFixed(1) + "%";
+      console.log(`| ${name} | ${pc(a["k=20"])} | ${pc(a["k=200"])} | ${pc(a.probe)} |`);
+    }' "$exp" | tee "$exp/results.md"
+  done_stage 4
+}
+recipe_summary
