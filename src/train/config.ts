@@ -155,9 +155,11 @@ export function readRunConfig(raw: unknown, file?: string): RunConfig {
     keys.add(m.key);
   });
 
-  // Each data kind checks its own fields (features/waveform need `train`, image data `path`).
-  f.object('data');
+  const data = f.object('data');
   const dataRaw = (f.raw('data') ?? {}) as Record<string, JsonValue>;
+  // Sequence data (features, waveform: the default kind) needs `train`; other kinds check their own fields (image data: `path`).
+  const sequenceKind = dataRaw.kind === undefined || dataRaw.kind === 'features' || dataRaw.kind === 'waveform';
+  if (sequenceKind && !data.has('train')) data.fail('train', 'required: where the training data is');
 
   const o = f.object('optim');
   const od = OPTIM_DEFAULTS;
