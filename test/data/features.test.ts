@@ -123,7 +123,7 @@ test('data config: fields are validated and named', () => {
   const ctx = { seed: 1, baseDir: dir };
   assert.throws(() => buildData(new Fields({ train: {} }, 'data', 'run.yaml'), ctx), /run\.yaml: data\.train\.features: required/);
   assert.throws(() => buildData(new Fields({ train: { features: 'train' }, batchSize: 0 }, 'data', 'run.yaml'), ctx), /data\.batchSize: expected a number >= 1, got 0/);
-  assert.throws(() => buildData(new Fields({ kind: 'video', train: { features: 'train' } }, 'data'), ctx), /data\.kind: expected one of features\|waveform, got "video"/);
+  assert.throws(() => buildData(new Fields({ kind: 'video', train: { features: 'train' } }, 'data'), ctx), /data\.kind: expected one of features\|waveform\|image, got "video"/);
   assert.throws(() => buildData(new Fields({ train: { features: 'train' }, batchsize: 3 }, 'data'), ctx), /data\.batchsize: unknown field; known fields here: .*batchSize/);
   assert.throws(() => buildData(new Fields({ train: { features: 'train' }, labelsPerFrame: -1 }, 'data'), ctx), /data\.labelsPerFrame: expected a number > 0/);
   assert.throws(() => buildData(new Fields({ kind: 'waveform', train: { manifest: 'x.tsv' } }, 'data'), ctx), /data\.train: no audio loader is available/);
