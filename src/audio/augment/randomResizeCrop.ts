@@ -38,7 +38,8 @@ function checkRange(name: string, r: [number, number], min: number): void {
 
 /** Draws a crop box for a [frames, bins] segment. */
 export function sampleCropBox(frames: number, bins: number, opts: RandomResizeCropOptions, rng: Rng): CropBox {
-  checkRange('virtualScale', opts.virtualScale, 1);
+  const v = opts.virtualScale;
+  if (!(v.length === 2 && v[0] >= 1 && v[1] >= 1 && Number.isFinite(v[0]) && Number.isFinite(v[1]))) throw new Error(`random resize crop: virtualScale must be [time, freq], each >= 1, got [${v}]`);
   checkRange('timeScale', opts.timeScale, 0);
   checkRange('freqScale', opts.freqScale, 0);
   const canvasFrames = Math.floor(frames * opts.virtualScale[0]);

@@ -121,6 +121,12 @@ function range(f: Fields, name: string, def: [number, number], min: number): [nu
   return [r[0], r[1]];
 }
 
+function pair(f: Fields, name: string, def: [number, number]): [number, number] {
+  const r = f.numberList(name, def, { min: 1 });
+  if (r.length !== 2) f.fail(name, `expected [time, freq] (each >= 1), got [${r}]`);
+  return [r[0], r[1]];
+}
+
 export const byolaAudioViewsDefinition: ViewSamplerDefinition<ByolaAudioViewsConfig> = {
   readConfig(f: Fields): ByolaAudioViewsConfig {
     const d = BYOLA_VIEW_DEFAULTS;
@@ -128,7 +134,7 @@ export const byolaAudioViewsDefinition: ViewSamplerDefinition<ByolaAudioViewsCon
       frames: f.int('frames', d.frames, { min: 1 }),
       mixupRatio: f.number('mixupRatio', d.mixupRatio, { min: 0, max: 1 }),
       memorySize: f.int('memorySize', d.memorySize, { min: 1 }),
-      virtualScale: range(f, 'virtualScale', d.virtualScale, 1),
+      virtualScale: pair(f, 'virtualScale', d.virtualScale),
       timeScale: range(f, 'timeScale', d.timeScale, 0),
       freqScale: range(f, 'freqScale', d.freqScale, 0),
       gainDb: f.number('gainDb', d.gainDb, { min: 0 }),
