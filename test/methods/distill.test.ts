@@ -144,6 +144,7 @@ for (const backend of ['cpu', 'wasm'] as const) {
 test('distill (wasm): DistilHuBERT-style run through the Trainer on an FSDD slice: loss goes down, the teacher is unchanged', async () => {
   await useBackend('wasm');
   const out = join(work, 'exp', 'student');
+  const counts: number[] = [];
   const run = await buildRun(
     {
       seed: 9,
@@ -154,9 +155,10 @@ test('distill (wasm): DistilHuBERT-style run through the Trainer on an FSDD slic
       schedule: { kind: 'constant' },
       train: { maxSteps: 16, logEvery: 4, validEvery: 16, checkpointEvery: 16 },
     },
-    { baseDir: work, outDir: out, deps },
+    { baseDir: work, outDir: out, deps, hooks: { afterUpdate: (s) => s >= 2 && counts.push(tf.memory().numTensors) } },
   );
   await run.trainer.run();
+  assert.ok(counts.every((c) => c === counts[0]), `tensor count flat: ${counts.join(',')}`);
   const rows = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as MetricsRow);
   const train = rows.filter((r) => r.split === 'train');
   const loss = train.map((r) => r['distill/loss'] as number);
