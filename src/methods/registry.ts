@@ -1,5 +1,7 @@
 import type { MethodDefinition } from './method.ts';
 import { hubertDefinition } from './hubert.ts';
+import { byolDefinition } from './byol.ts';
+import { distillDefinition } from './distill.ts';
 
 /**
  * Method name -> definition. Adding a method is one file exporting a `MethodDefinition` and one line
@@ -9,4 +11,6 @@ export type MethodRegistry = Readonly<Record<string, MethodDefinition<unknown>>>
 
 export const METHODS: MethodRegistry = {
   hubert: hubertDefinition as MethodDefinition<unknown>,
+  byol: byolDefinition as MethodDefinition<unknown>,
+  distill: distillDefinition as MethodDefinition<unknown>,
 };
