@@ -30,7 +30,8 @@ function isDirectory(p: string): boolean {
 const BACKEND_CHOICES = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
 
 const LAYER_HELP = 'hidden state to extract: 0 = input to the first context layer, N = after layer N, last = the encoder output';
-const FRONTEND_HELP = 'features.json of the features the encoder takes (default: the training run\'s, or the ONNX file\'s metadata)';
+const CKPT_FRONTEND_HELP = 'features.json of the features the encoder takes ("" = the training run\'s)';
+const ONNX_FRONTEND_HELP = 'features.json of the features a feature-input model takes ("" = its feature_config metadata)';
 
 export const CHECKPOINT_FEATURE_DEFAULTS = { layer: 'last', backend: 'auto', frontendConfig: '' };
 export const ONNX_FEATURE_DEFAULTS = { layer: 'last', device: 'auto', threads: 0, batchSize: 8, inputName: '', outputName: '', frontendConfig: '' };
@@ -40,7 +41,7 @@ export const checkpointKind: FeaturizerKind = {
   summary: 'hidden states of a trained encoder (tfjs), input features computed as for its training data',
   // A folder, or a path that is not a kind name or an ONNX file (so a missing checkpoint is reported as such).
   matches: (s) => isDirectory(s) || (!existsSync(s) && /[/\\]/.test(s) && extname(s).toLowerCase() !== '.onnx'),
-  options: specsFromDefaults(CHECKPOINT_FEATURE_DEFAULTS, { layer: LAYER_HELP, backend: 'tfjs backend: auto|tensorflow|wasm|cpu', frontendConfig: FRONTEND_HELP }, { choices: { backend: BACKEND_CHOICES } }),
+  options: specsFromDefaults(CHECKPOINT_FEATURE_DEFAULTS, { layer: LAYER_HELP, backend: 'tfjs backend', frontendConfig: CKPT_FRONTEND_HELP }, { choices: { backend: BACKEND_CHOICES } }),
   async create(spec, values) {
     const { createCheckpointFeaturizer } = await import('./checkpoint-featurizer.ts');
     return createCheckpointFeaturizer(spec, values);
@@ -55,12 +56,12 @@ export const onnxKind: FeaturizerKind = {
     ONNX_FEATURE_DEFAULTS,
     {
       layer: `${LAYER_HELP} (reads the output hidden_N, or hidden)`,
-      device: 'onnxruntime execution provider: auto|cpu|cuda (cuda needs `npm run setup:cuda`)',
+      device: 'onnxruntime execution provider (cuda needs `npm run setup:cuda`)',
       threads: 'onnxruntime intra-op threads (0 = one per core)',
-      batchSize: 'utterances per batch (sorted by length, padded, with the padding mask)',
-      inputName: 'the model input to feed (default: its first float input of rank 2 or 3)',
-      outputName: 'the output to write (overrides --layer)',
-      frontendConfig: FRONTEND_HELP,
+      batchSize: 'utterances per batch (sorted by length, padded, with the padding mask; with --jobs N each thread runs one at a time)',
+      inputName: 'the model input to feed ("" = its first float input of rank 2 or 3)',
+      outputName: 'the output to write ("" = per --layer)',
+      frontendConfig: ONNX_FRONTEND_HELP,
     },
     { choices: { device: DEVICES }, ints: ['threads', 'batchSize'] },
   ),
