@@ -21,6 +21,10 @@ await tf.setBackend('cpu');
  */
 const TOL = 1e-4;
 
+function report(t: { diagnostic(msg: string): void }, worst: number): void {
+  t.diagnostic(`largest difference ${worst.toExponential(2)}`);
+}
+
 function perturb(enc: Encoder, seed: number): Encoder {
   const rng = new Rng(seed);
   for (const v of enc.namedParameters().values()) {
@@ -70,6 +74,7 @@ async function checkSequenceEncoder(name: string, enc: Encoder, dim: number | nu
         assert.ok(d <= TOL, `${name} lens ${lens} utterance ${i} hidden_${l}: max diff ${d}`);
       }
       const d = maxAbsDiff(valid(out.hidden), ref.output);
+      worst = Math.max(worst, d);
       assert.ok(d <= TOL, `${name} lens ${lens} utterance ${i} output: max diff ${d}`);
     }
   }
@@ -77,41 +82,42 @@ async function checkSequenceEncoder(name: string, enc: Encoder, dim: number | nu
   return worst;
 }
 
-test('audio transformer, log-mel subsampler (pre-LN, even positional kernel): ONNX equals tfjs per utterance in a padded batch', async () => {
+test('audio transformer, log-mel subsampler (pre-LN, even positional kernel): ONNX equals tfjs per utterance in a padded batch', async (t) => {
   const enc = perturb(buildEncoder({
     kind: 'audio-transformer', preset: 'tiny', inputDim: 12, dim: 16, heads: 2, ffnDim: 24, layers: 2,
     convLayers: [{ channels: 16, kernel: 3, stride: 2, padding: 1 }, { channels: 16, kernel: 3, stride: 1, padding: 1 }],
     posConv: { kernelSize: 4, groups: 2, weightNorm: true },
   }, { seed: 3 }), 1);
-  await checkSequenceEncoder('logmel', enc, 12, [[9], [23, 16, 11], [40, 7]]);
+  report(t, await checkSequenceEncoder('logmel', enc, 12, [[9], [23, 16, 11], [40, 7]]));
 });
 
-test('audio transformer, HuBERT waveform stack (group norm on layer 0, post-LN, weight-normed positional conv): ONNX equals tfjs', async () => {
+test('audio transformer, HuBERT waveform stack (group norm on layer 0, post-LN, weight-normed positional conv): ONNX equals tfjs', async (t) => {
   const enc = perturb(buildEncoder({
     kind: 'audio-transformer', preset: 'base', dim: 16, heads: 2, ffnDim: 32, layers: 2,
     convLayers: [{ channels: 8, kernel: 10, stride: 5 }, { channels: 8, kernel: 3, stride: 2 }, { channels: 8, kernel: 2, stride: 2 }],
     posConv: { kernelSize: 4, groups: 4, weightNorm: true },
   }, { seed: 4 }), 2);
-  await checkSequenceEncoder('waveform', enc, null, [[400], [623, 410, 200], [900, 333]]);
+  report(t, await checkSequenceEncoder('waveform', enc, null, [[400], [623, 410, 200], [900, 333]]));
 });
 
-test('audio transformer with the plain linear frontend: ONNX equals tfjs', async () => {
+test('audio transformer with the plain linear frontend: ONNX equals tfjs', async (t) => {
   const enc = perturb(buildEncoder({ kind: 'audio-transformer', frontend: 'linear', inputDim: 6, dim: 8, heads: 2, ffnDim: 16, layers: 1, posConv: null }, { seed: 5 }), 3);
-  await checkSequenceEncoder('linear', enc, 6, [[5], [13, 4]]);
+  report(t, await checkSequenceEncoder('linear', enc, 6, [[5], [13, 4]]));
 });
 
-test('CPC (conv stack with layer norm + GRU, and LSTM; two recurrent layers): ONNX equals tfjs', async () => {
+test('CPC (conv stack with layer norm + GRU, and LSTM; two recurrent layers): ONNX equals tfjs', async (t) => {
   const convLayers = [{ channels: 8, kernel: 10, stride: 5, padding: 3 }, { channels: 8, kernel: 4, stride: 2, padding: 1 }];
   for (const rnn of ['gru', 'lstm'] as const) {
     const enc = perturb(buildEncoder({ kind: 'cpc', convLayers, dim: 6, layers: 2, rnn }, { seed: 6 }), 4);
-    await checkSequenceEncoder(`cpc-${rnn}`, enc, null, [[200], [390, 250, 120]]);
+    report(t, await checkSequenceEncoder(`cpc-${rnn}`, enc, null, [[200], [390, 250, 120]]));
   }
   const logmel = perturb(buildEncoder({ kind: 'cpc', frontend: 'logmel', inputDim: 5, convLayers: [{ channels: 8, kernel: 3, stride: 1, padding: 1 }], convNorm: 'group0', dim: 6, layers: 1 }, { seed: 7 }), 5);
-  await checkSequenceEncoder('cpc-logmel', logmel, 5, [[17, 9]]);
+  report(t, await checkSequenceEncoder('cpc-logmel', logmel, 5, [[17, 9]]));
 });
 
 /** Image encoders: NHWC batches of several sizes, every hidden state and the output. */
-async function checkImageEncoder(name: string, enc: Encoder, shapes: [number, number, number][], channels: number) {
+async function checkImageEncoder(name: string, enc: Encoder, shapes: [number, number, number][], channels: number): Promise<number> {
+  let worst = 0;
   const { bytes, inputNames, outputNames } = exportEncoderModel(enc, { layers: 'all' });
   assert.deepEqual(inputNames, ['images']);
   const s = await session(bytes);
@@ -126,24 +132,27 @@ async function checkImageEncoder(name: string, enc: Encoder, shapes: [number, nu
     assert.equal(names.length, ref.hidden.length);
     ref.hidden.forEach((r, l) => {
       const d = maxAbsDiff(out[`hidden_${l}`].data as Float32Array, r);
+      worst = Math.max(worst, d);
       assert.ok(d <= TOL, `${name} ${b}x${h}x${w}: hidden_${l} max diff ${d}`);
     });
     const d = maxAbsDiff(out.hidden.data as Float32Array, ref.output);
+    worst = Math.max(worst, d);
     assert.ok(d <= TOL, `${name} ${b}x${h}x${w}: output max diff ${d}`);
   }
   await s.release();
+  return worst;
 }
 
-test('resnet (group norm, strided stages, projection shortcuts): ONNX equals tfjs on several image sizes', async () => {
+test('resnet (group norm, strided stages, projection shortcuts): ONNX equals tfjs on several image sizes', async (t) => {
   const enc = perturb(new ResNetEncoder({ inChannels: 3, stemWidth: 8, widths: [8, 16], blocks: [2, 1], strides: [1, 2], groups: 4, seed: 2 }), 6);
-  await checkImageEncoder('resnet', enc, [[1, 8, 8], [3, 12, 12], [2, 9, 13]], 3);
+  report(t, await checkImageEncoder('resnet', enc, [[1, 8, 8], [3, 12, 12], [2, 9, 13]], 3));
   const pooled = perturb(new ResNetEncoder({ inChannels: 1, stemWidth: 4, widths: [8], blocks: [1], strides: [2], groups: 2, pool: 'mean', seed: 3 }), 7);
-  await checkImageEncoder('resnet-mean', pooled, [[2, 8, 8], [1, 7, 5]], 1);
+  report(t, await checkImageEncoder('resnet-mean', pooled, [[2, 8, 8], [1, 7, 5]], 1));
 });
 
-test('vit (patch embedding, position embedding, pre-LN blocks, final norm): ONNX equals tfjs on several sizes', async () => {
+test('vit (patch embedding, position embedding, pre-LN blocks, final norm): ONNX equals tfjs on several sizes', async (t) => {
   for (const [imageSize, patchSize, pool] of [[8, 2, 'none'], [12, 4, 'mean']] as const) {
     const enc = perturb(new VitEncoder({ imageSize, patchSize, inChannels: 3, dim: 16, depth: 2, heads: 2, ffnDim: 32, pool, seed: 4 }), 8);
-    await checkImageEncoder(`vit-${imageSize}`, enc, [[1, imageSize, imageSize], [4, imageSize, imageSize]], 3);
+    report(t, await checkImageEncoder(`vit-${imageSize}`, enc, [[1, imageSize, imageSize], [4, imageSize, imageSize]], 3));
   }
 });
