@@ -76,6 +76,12 @@ for (const [name, config] of [['waveform transformer', WAVEFORM_TRANSFORMER], ['
       assert.ok(d <= 1e-4, `utterance ${i}: max diff ${d}`);
     });
     await fromOnnx.dispose?.();
+    // Names given explicitly (as for a model from another toolkit): the input and any output.
+    const named = await createFeaturizer(out, { inputName: 'waveform', outputName: 'hidden_2', device: 'cpu' });
+    const ref2 = tf.tidy(() => enc.forward(tf.tensor2d(waves[0], [1, waves[0].length])).hidden[2].dataSync() as Float32Array);
+    assert.ok(maxAbsDiff((await named.compute(waves[0])).data, ref2) <= 1e-4);
+    await named.dispose?.();
+    await assert.rejects(createFeaturizer(out, { outputName: 'logits', device: 'cpu' }), /--output-name: no output named "logits" \(outputs: hidden_1, hidden_2, lengths\)/);
 
     assert.throws(
       () => exportCheckpoint({ checkpoint: runDir, out: join(dir, 'no.onnx'), layers: 'last', withFrontend: true, frontendPrecision: 'float64', paddingMask: true }),
