@@ -1,5 +1,5 @@
 import { copyFileSync, existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { InputError, errorMessage } from '../util/errors.ts';
 import type { JsonValue } from '../util/fields.ts';
 
@@ -31,9 +31,10 @@ export function copyFeatureConfigIntoRun(runConfig: Record<string, JsonValue>, o
   return dst;
 }
 
-/** The run folder of a checkpoint folder `<run>/checkpoints/step-N`. */
-export function runFolderOf(checkpointDir: string): string {
-  return dirname(dirname(resolve(checkpointDir)));
+/** The run folder of a checkpoint folder `<run>/checkpoints/step-N` (undefined for a checkpoint kept elsewhere). */
+export function runFolderOf(checkpointDir: string): string | undefined {
+  const parent = dirname(resolve(checkpointDir));
+  return basename(parent) === 'checkpoints' ? dirname(parent) : undefined;
 }
 
 /**
@@ -41,8 +42,9 @@ export function runFolderOf(checkpointDir: string): string {
  * data. Returns undefined when neither exists (a waveform run, or features made elsewhere).
  */
 export function findTrainingFeatureConfig(checkpointDir: string, runConfig: Record<string, JsonValue> | undefined): string | undefined {
-  const inRun = join(runFolderOf(checkpointDir), FEATURE_CONFIG_FILE);
-  if (existsSync(inRun)) return inRun;
+  const run = runFolderOf(checkpointDir);
+  const inRun = run ? join(run, FEATURE_CONFIG_FILE) : undefined;
+  if (inRun && existsSync(inRun)) return inRun;
   const beside = runConfig ? featureConfigBesideData(runConfig) : undefined;
   return beside && existsSync(beside) ? beside : undefined;
 }

@@ -9,7 +9,7 @@ import { useBackend } from '../train/fixtures/backend.ts';
 import { buildEncoder } from '../../src/models/registry.ts';
 import type { Encoder } from '../../src/models/encoder.ts';
 import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, saveCheckpoint } from '../../src/train/checkpoint.ts';
-import { featureConfigBesideData } from '../../src/train/feature-config.ts';
+import { featureConfigBesideData, findTrainingFeatureConfig } from '../../src/train/feature-config.ts';
 import { exportCheckpoint } from '../../src/export/export-checkpoint.ts';
 import { frontendFromFeatureConfig } from '../../src/export/frontend-config.ts';
 import { KALDI_FBANK80, MELSPEC80 } from '../../src/export/frontend.ts';
@@ -122,4 +122,18 @@ test('the features.json of a run is found beside data.train.features: a folder, 
   assert.equal(at(join(feats, 'train_0_1.npy')), join(feats, 'features.json'));
   assert.equal(at('feats/train', dir), join(feats, 'features.json'));
   assert.equal(featureConfigBesideData({ data: { kind: 'waveform', train: { manifest: 'x.tsv' } } }), undefined);
+  // A checkpoint inside a run folder uses the run's copy first; one kept elsewhere only the data's.
+  const runConfig = { data: { kind: 'features', train: { features: join(feats, 'train') } } };
+  const run = join(dir, 'fc-run');
+  const ckpt = join(run, 'checkpoints', 'step-000000001');
+  mkdirSync(ckpt, { recursive: true });
+  assert.equal(findTrainingFeatureConfig(ckpt, runConfig), undefined, 'no features.json anywhere yet');
+  writeFileSync(join(feats, 'features.json'), '{}');
+  assert.equal(findTrainingFeatureConfig(ckpt, runConfig), join(feats, 'features.json'));
+  writeFileSync(join(run, 'features.json'), '{}');
+  assert.equal(findTrainingFeatureConfig(ckpt, runConfig), join(run, 'features.json'));
+  const loose = join(run, 'kept', 'ckpt');
+  mkdirSync(loose, { recursive: true });
+  writeFileSync(join(run, 'kept', '..', 'features.json'), '{}');
+  assert.equal(findTrainingFeatureConfig(loose, runConfig), join(feats, 'features.json'));
 });
