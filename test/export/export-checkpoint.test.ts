@@ -83,6 +83,9 @@ for (const [name, config] of [['waveform transformer', WAVEFORM_TRANSFORMER], ['
     await named.dispose?.();
     await assert.rejects(createFeaturizer(out, { outputName: 'logits', device: 'cpu' }), /--output-name: no output named "logits" \(outputs: hidden_1, hidden_2, lengths\)/);
 
+    // With best.json marking step 1, the run folder means that checkpoint.
+    writeFileSync(join(runDir, 'checkpoints', 'best.json'), JSON.stringify({ metric: 'valid/loss', value: 1, step: 1, dir: 'step-000000001' }));
+    assert.equal(exportCheckpoint({ checkpoint: runDir, out: join(dir, 'best.onnx'), layers: 'last', withFrontend: false, frontendPrecision: 'float64', paddingMask: true }).step, 1);
     assert.throws(
       () => exportCheckpoint({ checkpoint: runDir, out: join(dir, 'no.onnx'), layers: 'last', withFrontend: true, frontendPrecision: 'float64', paddingMask: true }),
       /--with-frontend is for encoders that take features; this .* encoder takes the waveform itself/,
