@@ -11,6 +11,8 @@ import { NonFiniteLossError } from '../../train/trainer.ts';
 import type { WaveformLoader } from '../../data/waveform.ts';
 import type { MetricsRow } from '../../train/metrics-log.ts';
 import { formatNumber } from '../../util/progress.ts';
+import { copyFeatureConfigIntoRun } from '../../train/feature-config.ts';
+import type { JsonValue } from '../../util/fields.ts';
 import { writeRunReport } from '../../report/run-report.ts';
 
 const usage = `speech-ssl train --config FILE --out DIR [options]
@@ -107,6 +109,7 @@ export async function runTrain(args: Args, deps?: RunDeps): Promise<number> {
       throw new InputError('already holds checkpoints; pass --resume to continue that run, or choose another --out', { file: out });
     }
     writeRunConfig(out, run.config);
+    copyFeatureConfigIntoRun(run.config as unknown as Record<string, JsonValue>, out);
     const s = await run.trainer.run();
     const loss = s.lastTrainRow ? formatNumber(Number(s.lastTrainRow.loss)) : '-';
     process.stdout.write(
