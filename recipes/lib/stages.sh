@@ -44,6 +44,24 @@ done_stage() {
   echo "   stage $1 took $(( $(date +%s) - _stage_t0 ))s"
 }
 
+# tolerate CMD...: runs a command whose exit status 1 means "finished; some inputs were reported on
+# stderr and left out" (manifest, prepare, extract do this); any other failure stops the recipe.
+tolerate() {
+  local rc=0
+  "$@" || rc=$?
+  if [ "$rc" -eq 1 ]; then
+    echo "   (finished; the files reported above were left out)"
+  elif [ "$rc" -ne 0 ]; then
+    echo "== failed (exit status $rc): $*" >&2
+    exit "$rc"
+  fi
+}
+
+# need_value OPTION VALUE: stops with a message when an option that takes a value has none.
+need_value() {
+  if [ $# -lt 2 ] || [ -z "$2" ]; then echo "option $1 needs a value" >&2; exit 2; fi
+}
+
 recipe_summary() {
   echo "== all stages finished in $(( $(date +%s) - _recipe_t0 ))s"
 }
