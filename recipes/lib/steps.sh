@@ -29,3 +29,12 @@ shard_lengths() {
   local dir="$1" split="$2" nshard="$3" rank
   for rank in $(seq 0 $((nshard - 1))); do cat "$dir/${split}_${rank}_${nshard}.len"; done
 }
+
+# recipe_file PATH: PATH as given when it exists, else relative to the recipe's folder ($here), so
+# `--config conf/x.yaml` works from the repository root and from the recipe folder.
+recipe_file() {
+  if [ -f "$1" ]; then echo "$1"
+  elif [ -f "$here/$1" ]; then echo "$here/$1"
+  else echo "no such config: $1 (nor $here/$1)" >&2; exit 2
+  fi
+}

@@ -5,7 +5,8 @@
 #
 #   recipes/librispeech/run.sh <librispeech-root> [--splits train-clean-100,dev-clean] [--exp DIR]
 #       [--nshard N] [--percent P] [--k1 100] [--k2 500] [--layer 6] [--jobs N]
-#       [--iter1-steps N] [--iter2-steps N] [--train-set PATH=VALUE ...] [--backend auto]
+#       [--iter1-steps N] [--iter2-steps N] [--iter1-config FILE] [--iter2-config FILE]
+#       [--train-set PATH=VALUE ...] [--backend auto]
 #       [--stage N] [--stop-stage M] [--force]
 #
 # Stages (see README.md): 0 manifests, 1 MFCC shards, 2 k-means on MFCC, 3 labels (100 Hz),
@@ -18,6 +19,7 @@ source "$here/../lib/steps.sh"
 
 root="" splits="train-clean-100,dev-clean" exp="$here/exp" nshard=2 percent=0.1 k1=100 k2=500 layer=6 jobs=1
 iter1_steps="" iter2_steps="" backend=auto train_sets=()
+iter1_config="$here/conf/hubert_iter1.yaml" iter2_config="$here/conf/hubert_iter2.yaml"
 set -- "${recipe_args[@]+"${recipe_args[@]}"}"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -31,6 +33,8 @@ while [ $# -gt 0 ]; do
     --jobs) need_value "$@"; jobs="$2"; shift 2 ;;
     --iter1-steps) need_value "$@"; iter1_steps="$2"; shift 2 ;;
     --iter2-steps) need_value "$@"; iter2_steps="$2"; shift 2 ;;
+    --iter1-config) need_value "$@"; iter1_config="$2"; shift 2 ;;
+    --iter2-config) need_value "$@"; iter2_config="$2"; shift 2 ;;
     --train-set) need_value "$@"; train_sets+=(--set "$2"); shift 2 ;;
     --backend) need_value "$@"; backend="$2"; shift 2 ;;
     -*) echo "unknown option $1 (see the header of $0)" >&2; exit 2 ;;
@@ -38,6 +42,8 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ -n "$root" ] || { echo "usage: $0 <librispeech-root> [options] (see the header)" >&2; exit 2; }
+iter1_config="$(recipe_file "$iter1_config")"
+iter2_config="$(recipe_file "$iter2_config")"
 mkdir -p "$exp"
 exp="$(cd "$exp" && pwd)"
 data="$exp/data"
@@ -75,9 +81,9 @@ if stage 3 "MFCC cluster labels (.km at 100 Hz, dict.km.txt)"; then
   done_stage 3
 fi
 
-if stage 4 "HuBERT iteration 1 (conf/hubert_iter1.yaml)"; then
+if stage 4 "HuBERT iteration 1 ($(basename "$iter1_config"))"; then
   data_args "$exp/labels/iter1"
-  train_run "$here/conf/hubert_iter1.yaml" "$exp/hubert_iter1" --backend "$backend" "${data_opts[@]}" \
+  train_run "$iter1_config" "$exp/hubert_iter1" --backend "$backend" "${data_opts[@]}" \
     ${iter1_steps:+--max-steps "$iter1_steps"} "${train_sets[@]+"${train_sets[@]}"}"
   done_stage 4
 fi
@@ -101,9 +107,9 @@ if stage 7 "layer-$layer cluster labels (.km at 50 Hz)"; then
   done_stage 7
 fi
 
-if stage 8 "HuBERT iteration 2 (conf/hubert_iter2.yaml)"; then
+if stage 8 "HuBERT iteration 2 ($(basename "$iter2_config"))"; then
   data_args "$exp/labels/iter2"
-  train_run "$here/conf/hubert_iter2.yaml" "$exp/hubert_iter2" --backend "$backend" "${data_opts[@]}" \
+  train_run "$iter2_config" "$exp/hubert_iter2" --backend "$backend" "${data_opts[@]}" \
     ${iter2_steps:+--max-steps "$iter2_steps"} "${train_sets[@]+"${train_sets[@]}"}"
   done_stage 8
 fi

@@ -4,7 +4,7 @@
 # The reference is the .PHN alignments turned into one phone per frame (39 folded phones by default).
 #
 #   recipes/timit/run.sh <timit-root> [--exp DIR] [--phones 39|61] [--with-sa] [--nshard N] [--percent P]
-#       [--k 100] [--layer 6] [--jobs N] [--steps N] [--train-set PATH=VALUE ...] [--backend auto]
+#       [--k 100] [--layer 6] [--jobs N] [--steps N] [--config FILE] [--model RUN-DIR] [--train-set PATH=VALUE ...] [--backend auto]
 #       [--stage N] [--stop-stage M] [--force]
 #
 # Stages (see README.md): 0 manifests (SPHERE -> WAV), 1 MFCC shards, 2 phone reference at 100 Hz,
@@ -15,7 +15,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/../lib/stages.sh"
 source "$here/../lib/steps.sh"
 
-root="" exp="$here/exp" phones=39 with_sa="" nshard=1 percent=-1 k=100 layer=6 jobs=1 steps="" backend=auto train_sets=()
+root="" exp="$here/exp" phones=39 with_sa="" nshard=1 percent=-1 k=100 layer=6 jobs=1 steps="" backend=auto train_sets=() config="$here/conf/hubert_iter1.yaml" model=""
 set -- "${recipe_args[@]+"${recipe_args[@]}"}"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -28,6 +28,8 @@ while [ $# -gt 0 ]; do
     --layer) need_value "$@"; layer="$2"; shift 2 ;;
     --jobs) need_value "$@"; jobs="$2"; shift 2 ;;
     --steps) need_value "$@"; steps="$2"; shift 2 ;;
+    --config) need_value "$@"; config="$2"; shift 2 ;;
+    --model) need_value "$@"; model="$2"; shift 2 ;;
     --train-set) need_value "$@"; train_sets+=(--set "$2"); shift 2 ;;
     --backend) need_value "$@"; backend="$2"; shift 2 ;;
     -*) echo "unknown option $1 (see the header of $0)" >&2; exit 2 ;;
@@ -36,11 +38,15 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$root" ] || { echo "usage: $0 <timit-root> [options] (see the header)" >&2; exit 2; }
 case "$phones" in 39|61) ;; *) echo "--phones: 39 or 61, got $phones" >&2; exit 2 ;; esac
+config="$(recipe_file "$config")"
+if [ -n "$model" ]; then model="$(cd "$model" && pwd)"; fi
 mkdir -p "$exp"
 exp="$(cd "$exp" && pwd)"
+model_dir="${model:-$exp/hubert_iter1}"   # --model: a run trained elsewhere (e.g. recipes/librispeech) instead of stage 5
+model_name="$(basename "$model_dir")"
+feats="$exp/feats/${model_name}_l${layer}"
 data="$exp/data"
 mfcc="$exp/feats/mfcc"
-feats="$exp/feats/hubert_iter1_l${layer}"
 ref="$exp/ref"
 
 # pnmi FEATURES KM-DIR REF-SUFFIX OUT: PNMI / purities of the TEST cluster labels against the phone reference.
@@ -82,16 +88,18 @@ if stage 4 "PNMI, phone and cluster purity of the MFCC clusters on TEST"; then
   done_stage 4
 fi
 
-if stage 5 "HuBERT iteration 1 on TRAIN (conf/hubert_iter1.yaml)"; then
-  train_run "$here/conf/hubert_iter1.yaml" "$exp/hubert_iter1" --backend "$backend" \
+if stage 5 "HuBERT iteration 1 on TRAIN ($(basename "$config"))"; then
+  if [ -n "$model" ]; then echo "   --model $model given: features come from it, nothing is trained"; else
+  train_run "$config" "$exp/hubert_iter1" --backend "$backend" \
     --set "data.train.manifest=$data/train.tsv" --set "data.train.labels=[\"$exp/labels/mfcc/train.km\"]" \
     ${steps:+--max-steps "$steps"} "${train_sets[@]+"${train_sets[@]}"}"
+  fi
   done_stage 5
 fi
 
 if stage 6 "layer-$layer features of the model ($nshard ranks per split)"; then
   for s in train test; do
-    ALSO="$data/$s.phn" extract_shards "$data/$s.tsv" "$s" "$feats" "$nshard" --features "$exp/hubert_iter1" --layer "$layer"
+    ALSO="$data/$s.phn" extract_shards "$data/$s.tsv" "$s" "$feats" "$nshard" --features "$model_dir" --layer "$layer"
   done
   done_stage 6
 fi
@@ -105,15 +113,15 @@ if stage 7 "frame-level phone reference at 50 Hz, on the model's frames"; then
 fi
 
 if stage 8 "k-means, $k clusters, on TRAIN layer-$layer features; labels of TRAIN and TEST"; then
-  ssl kmeans "$feats" --split train --k "$k" --percent "$percent" --out "$exp/km/hubert_iter1_l${layer}_k$k" --quiet
+  ssl kmeans "$feats" --split train --k "$k" --percent "$percent" --out "$exp/km/${model_name}_l${layer}_k$k" --quiet
   for s in train test; do
-    ssl label "$feats" --split "$s" --centroids "$exp/km/hubert_iter1_l${layer}_k$k" --out "$exp/labels/hubert_iter1_l$layer" --manifest "$data/$s.tsv" --label-rate 50
+    ssl label "$feats" --split "$s" --centroids "$exp/km/${model_name}_l${layer}_k$k" --out "$exp/labels/${model_name}_l$layer" --manifest "$data/$s.tsv" --label-rate 50
   done
   done_stage 8
 fi
 
 if stage 9 "PNMI, phone and cluster purity of the layer-$layer clusters on TEST"; then
-  pnmi "$feats" "$exp/labels/hubert_iter1_l$layer" "phn$phones.50hz" "$exp/eval/pnmi_hubert_iter1_l${layer}_k$k.json"
+  pnmi "$feats" "$exp/labels/${model_name}_l$layer" "phn$phones.50hz" "$exp/eval/pnmi_${model_name}_l${layer}_k$k.json"
   done_stage 9
 fi
 
