@@ -49,6 +49,12 @@ test('recipes/timit: SPHERE -> WAV, MFCC shards, 100 Hz phone reference, PNMI of
   assert.ok(q.phonePurity > 0.55 && q.clusterPurity > 0.6, `purities ${q.phonePurity} ${q.clusterPurity}`);
   assert.ok(existsSync(join(exp, 'hubert_iter1/checkpoints/step-000000002/weights.safetensors')));
 
+  // Other options on a rerun: the finished stages are still skipped, with a note naming both settings.
+  const changed = await runRecipe('timit', [...args.map((a) => (a === '16' ? '20' : a)), '--stop-stage', '3']);
+  assert.equal(changed.code, 0, changed.output);
+  assert.deepEqual(skippedStages(changed.output), [0, 1, 2, 3]);
+  assert.match(changed.output, /note: it was done with other options \(.*--k 16 .*\); this run has \(.*--k 20 /);
+
   if (!FULL) t.diagnostic('extract --features <run dir> is not available here: the rerun stops after stage 5 (the layer PNMI untested)');
   const again = await runRecipe('timit', FULL ? args : [...args, '--stop-stage', '5']);
   assert.equal(again.code, 0, again.output);
