@@ -1,4 +1,4 @@
-import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { closeSync, copyFileSync, mkdirSync, openSync, readFileSync, readSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { InputError, errorMessage } from '../../util/errors.ts';
 import { writeFileAtomic } from '../../util/atomic.ts';
@@ -75,9 +75,16 @@ export function prepareTimit(o: TimitOptions): PreparedCorpus {
   return { written, problems };
 }
 
+/** The first 16 bytes (enough to tell SPHERE from RIFF); empty when unreadable (reported later). */
 function readHead(file: string): Uint8Array {
+  const head = new Uint8Array(16);
   try {
-    return readFileSync(file).subarray(0, 16);
+    const fd = openSync(file, 'r');
+    try {
+      return head.subarray(0, readSync(fd, head, 0, 16, 0));
+    } finally {
+      closeSync(fd);
+    }
   } catch {
     return new Uint8Array(0);
   }
@@ -89,7 +96,8 @@ function scanSplit(root: string, splitDir: string, split: string, withSa: boolea
     for (const speaker of listFolder(join(root, splitDir, dialect)).dirs) {
       const dir = join(root, splitDir, dialect, speaker);
       const { files } = listFolder(dir);
-      for (const f of files.filter((x) => x.toLowerCase().endsWith('.wav'))) {
+      // Some copies keep a RIFF conversion beside each SPHERE file (SA1.WAV.wav): the .WAV is the one read.
+      for (const f of files.filter((x) => x.toLowerCase().endsWith('.wav') && !x.toLowerCase().endsWith('.wav.wav'))) {
         const stem = f.slice(0, -4);
         if (!withSa && /^sa\d$/i.test(stem)) continue;
         const wav = join(dir, f);

@@ -78,6 +78,7 @@ test('samplePerWord: at most N per word, seeded, in path order', () => {
 test('prepareTimit: SPHERE rewritten as WAV, SA sentences left out unless asked, .PHN list per manifest line', () => {
   const root = tmp('timit-'), out = tmp('timit-out-');
   const fake = writeFakeTimit(root);
+  writeFileSync(join(root, 'TEST/DR1/FAKS0/SX38.WAV.wav'), readFileSync(join(root, 'TEST/DR1/FAKS0/SX38.WAV'))); // a side copy, ignored
   const r = prepareTimit({ root, outDir: out, withSa: false });
   const train = readManifest(join(out, 'train.tsv'));
   assert.equal(train.root, join(out, 'wav'));
