@@ -24,12 +24,6 @@ train_run() {
   ssl train --config "$config" --out "$out" --resume --no-progress "$@"
 }
 
-# shard_lengths FEATURES SPLIT NSHARD: prints the shard .len files of SPLIT in rank order.
-shard_lengths() {
-  local dir="$1" split="$2" nshard="$3" rank
-  for rank in $(seq 0 $((nshard - 1))); do cat "$dir/${split}_${rank}_${nshard}.len"; done
-}
-
 # recipe_file PATH: PATH as given when it exists, else relative to the recipe's folder ($here), so
 # `--config conf/x.yaml` works from the repository root and from the recipe folder.
 recipe_file() {
