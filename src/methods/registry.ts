@@ -1,5 +1,7 @@
 import type { MethodDefinition } from './method.ts';
 import { hubertDefinition } from './hubert.ts';
+import { byolDefinition } from './byol.ts';
+import { distillDefinition } from './distill.ts';
 import { rotationDefinition } from './rotation.ts';
 import { simclrDefinition } from './simclr.ts';
 import { maskedPatchDefinition } from './masked-patch.ts';
@@ -12,6 +14,8 @@ export type MethodRegistry = Readonly<Record<string, MethodDefinition<unknown>>>
 
 export const METHODS: MethodRegistry = {
   hubert: hubertDefinition as MethodDefinition<unknown>,
+  byol: byolDefinition as MethodDefinition<unknown>,
+  distill: distillDefinition as MethodDefinition<unknown>,
   rotation: rotationDefinition as MethodDefinition<unknown>,
   simclr: simclrDefinition as MethodDefinition<unknown>,
   'masked-patch': maskedPatchDefinition as MethodDefinition<unknown>,
