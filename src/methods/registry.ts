@@ -1,6 +1,7 @@
 import type { MethodDefinition } from './method.ts';
 import { hubertDefinition } from './hubert.ts';
 import { cpcDefinition } from './cpc.ts';
+import { wav2vec2Definition } from './wav2vec2.ts';
 
 /**
  * Method name -> definition. Adding a method is one file exporting a `MethodDefinition` and one line
@@ -11,4 +12,5 @@ export type MethodRegistry = Readonly<Record<string, MethodDefinition<unknown>>>
 export const METHODS: MethodRegistry = {
   hubert: hubertDefinition as MethodDefinition<unknown>,
   cpc: cpcDefinition as MethodDefinition<unknown>,
+  wav2vec2: wav2vec2Definition as MethodDefinition<unknown>,
 };

@@ -3,42 +3,17 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../train/fixtures/backend.ts';
 import { ContextEncoder } from './fixtures/context-encoder.ts';
+import { contextFor, randomBatch } from './fixtures/loss-context.ts';
 import { TINY_CPC_ENCODER, TINY_TRANSFORMER, trainOnFsdd } from './fixtures/fsdd-run.ts';
 import { buildEncoder } from '../../src/models/registry.ts';
 import { CpcMethod, cpcDefinition, CPC_METHOD_DEFAULTS } from '../../src/methods/cpc.ts';
 import { contextIsCausal } from '../../src/methods/causality.ts';
-import { toEncoderInput } from '../../src/methods/encoder-input.ts';
 import { Fields } from '../../src/util/fields.ts';
 import { Rng } from '../../src/util/rng.ts';
 import type { Encoder } from '../../src/models/encoder.ts';
-import type { LossContext } from '../../src/methods/method.ts';
-import type { SequenceBatch } from '../../src/data/sequence.ts';
 import type { DataInfo } from '../../src/data/registry.ts';
 
 const INFO: DataInfo = { kind: 'features', inputDims: 20, isWaveform: false, labelSets: [], numTrain: 1, numValid: 0 };
-
-export function randomBatch(B: number, T: number, D: number, seed: number, lengths?: number[]): SequenceBatch {
-  const rng = new Rng(seed);
-  const lens = lengths ?? new Array<number>(B).fill(T);
-  const inputs = rng.normalArray(B * T * D);
-  const paddingMask = new Float32Array(B * T);
-  lens.forEach((n, b) => {
-    paddingMask.fill(1, b * T + n, (b + 1) * T);
-    inputs.fill(0, (b * T + n) * D, (b + 1) * T * D);
-  });
-  return { kind: 'sequence', shape: [B, T, D], inputs, lengths: lens, paddingMask, labels: [], indices: lens.map((_, i) => i), ids: lens.map((_, i) => `u${i}`), offsets: lens.map(() => 0) };
-}
-
-/** A LossContext over one batch, as the Trainer builds it (shared forward computed once). */
-export function contextFor(encoder: Encoder, batch: SequenceBatch, seed: number): LossContext {
-  const input = toEncoderInput(batch);
-  let shared: ReturnType<Encoder['forward']> | undefined;
-  const sharedForward = () => (shared ??= encoder.forward(input.x, { paddingMask: input.paddingMask }));
-  return {
-    step: 0, totalSteps: 1, progress: 0, encoder, layer: undefined, rng: new Rng(seed), training: true,
-    encoderInput: () => input, sharedForward, representation: () => sharedForward().output,
-  };
-}
 
 const build = (raw: object, encoder: Encoder, seed = 1) => cpcDefinition.create(cpcDefinition.readConfig(new Fields(raw, 'methods[0].config')), { key: 'cpc', encoder, data: INFO, layer: undefined, rng: new Rng(seed), baseDir: '.' }) as CpcMethod;
 
