@@ -2,6 +2,7 @@ import type { MethodDefinition } from './method.ts';
 import { hubertDefinition } from './hubert.ts';
 import { cpcDefinition } from './cpc.ts';
 import { wav2vec2Definition } from './wav2vec2.ts';
+import { temporalGapDefinition } from './temporal-gap.ts';
 
 /**
  * Method name -> definition. Adding a method is one file exporting a `MethodDefinition` and one line
@@ -13,4 +14,5 @@ export const METHODS: MethodRegistry = {
   hubert: hubertDefinition as MethodDefinition<unknown>,
   cpc: cpcDefinition as MethodDefinition<unknown>,
   wav2vec2: wav2vec2Definition as MethodDefinition<unknown>,
+  'temporal-gap': temporalGapDefinition as MethodDefinition<unknown>,
 };
