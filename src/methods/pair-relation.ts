@@ -33,8 +33,10 @@ export interface PairSampler<B extends Batch = Batch> {
   readonly batchKind: string;
   /** Numbers per placement (1 for a signed time offset, 2 for a (row, col) offset). */
   readonly offsetDims: number;
-  /** Draws the pairs of one batch; creates tensors (call inside a tidy or gradient scope). */
+  /** Draws the pairs of one batch; creates tensors (call inside a tidy or gradient scope). May give none. */
   sample(batch: B, rng: Rng): ViewPair;
+  /** Why a batch gave no pair (for the warning). */
+  describeEmpty(batch: B): string;
 }
 
 export interface PairTarget {
@@ -87,8 +89,22 @@ export class PairRelationMethod<B extends Batch = Batch> extends Module implemen
     return this.output.forward(h) as tf.Tensor2D;
   }
 
+  private warned = false;
+
+  /**
+   * A batch without pairs adds nothing: a zero loss tied to the head (so the gradient exists and is 0 in
+   * a run where this is the only method), a warning once. Logged means then count the step as 0 pairs.
+   */
+  private emptyLoss(batch: B): LossOutput {
+    if (!this.warned) process.emitWarning(`${this.name} (${this.key}): ${this.sampler.describeEmpty(batch)}; such batches add no loss`);
+    this.warned = true;
+    const zero = tf.mul(tf.sum(this.output.weight), 0) as tf.Scalar;
+    return { loss: zero, metrics: { pairs: 0 } };
+  }
+
   loss(batch: B, ctx: LossContext): LossOutput {
     const pairs = this.sampler.sample(batch, ctx.rng);
+    if (pairs.count === 0) return this.emptyLoss(batch);
     const input = concatInputs(pairs.first, pairs.second);
     const out = ctx.encoder.forward(input.x, { paddingMask: input.paddingMask, maxLayer: ctx.layer });
     const rep = ctx.layer !== undefined ? out.hidden[ctx.layer] : out.output;

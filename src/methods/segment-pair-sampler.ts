@@ -16,7 +16,8 @@ import type { PairSampler, ViewPair } from './pair-relation.ts';
  * - the earlier segment's start uniform in [0, L - 2S - g];
  * - the order: the later segment is the first view with probability 1/2 (an order-blind target must not
  *   learn "the first view is earlier").
- * Randomness from the caller's Rng only, so a resumed run draws the same pairs.
+ * Randomness from the caller's Rng only, so a resumed run draws the same pairs. A batch with no recording
+ * of 2S steps gives no pair (`count` 0; set the data's `minFrames` to 2S to avoid such batches).
  */
 export interface SegmentPairConfig {
   segmentLength: number;
@@ -36,6 +37,11 @@ export interface SegmentPlacement {
 export class SegmentPairSampler implements PairSampler<SequenceBatch> {
   readonly batchKind = 'sequence';
   readonly offsetDims = 1;
+
+  /** Why a batch gave no pair, for the method's warning. */
+  describeEmpty(batch: SequenceBatch): string {
+    return `no recording of the batch is 2 x segmentLength = ${2 * this.config.segmentLength} steps long (lengths ${batch.lengths.join(', ')}); set data.minFrames to ${2 * this.config.segmentLength} or lower segmentLength`;
+  }
 
   constructor(readonly config: SegmentPairConfig) {
     if (!(Number.isInteger(config.segmentLength) && config.segmentLength >= 1)) throw new Error(`segment pairs: segmentLength must be a positive integer, got ${config.segmentLength}`);
@@ -77,9 +83,6 @@ export class SegmentPairSampler implements PairSampler<SequenceBatch> {
   sample(batch: SequenceBatch, rng: Rng): ViewPair {
     const S = this.config.segmentLength;
     const places = this.place(batch.lengths, rng);
-    if (places.length === 0) {
-      throw new Error(`temporal gap: no recording of the batch is 2 x segmentLength (${2 * S}) steps long (lengths ${batch.lengths.join(', ')}); lower segmentLength`);
-    }
     const waveform = batch.shape.length === 2;
     const T = batch.shape[1];
     const D = waveform ? 1 : batch.shape[2];

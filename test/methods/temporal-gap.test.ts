@@ -73,7 +73,9 @@ test('temporal gap: the segment sampler cuts non-overlapping segments inside eac
     for (let t = 0; t < 3; t++) for (let d = 0; d < 2; d++) assert.equal(first[i][t][d], batch.inputs[(p.source * 10 + p.firstStart + t) * 2 + d]);
   });
   tf.dispose([pairs.first.x, pairs.second.x]);
-  assert.throws(() => s2.sample(randomBatch(1, 5, 2, 1), new Rng(1)), /no recording of the batch is 2 x segmentLength \(6\) steps long/);
+  const short = randomBatch(1, 5, 2, 1);
+  assert.equal(s2.sample(short, new Rng(1)).count, 0);
+  assert.match(s2.describeEmpty(short), /no recording of the batch is 2 x segmentLength = 6 steps long \(lengths 5\); set data.minFrames to 6/);
 });
 
 test('temporal gap: config errors name the field', async () => {
@@ -102,6 +104,12 @@ test('temporal gap: zero output layer gives log(classes) and accuracy 0; every p
   assert.ok(Math.abs(r.loss - Math.log(6)) < 1e-6, `${r.loss} vs log 6`);
   assert.equal(r.acc, 0);
   assert.equal(r.pairs, 3);
+  // A batch with no recording long enough adds a zero loss whose gradient exists and is zero.
+  const short = randomBatch(2, 12, 20, 1);
+  const { value, grads } = tf.variableGrads(() => zeroed.loss(short, contextFor(encoder, short, 2)).loss, [...zeroed.parameters().values()]);
+  assert.equal(value.dataSync()[0], 0);
+  assert.ok(Object.values(grads).every((g) => tf.tidy(() => tf.max(tf.abs(g)).dataSync()[0]) === 0));
+  tf.dispose([value, ...Object.values(grads)]);
   zeroed.dispose();
   for (const raw of [{ pairsPerItem: 3 }, { target: 'regression', orderAware: true, headHidden: 0 }]) {
     const m = build(raw, encoder);
