@@ -7,8 +7,9 @@ import { useBackend } from '../train/fixtures/backend.ts';
 import { buildFsddRun, readRows } from './fixtures/fsdd-run.ts';
 import { writeFsddShard } from './fixtures/fsdd-slice.ts';
 import { applyOverrides, readConfigFile } from '../../src/train/config.ts';
+import { repoRoot } from '../helpers/paths.ts';
 
-const CONF = join(import.meta.dirname, '../../recipes/fsdd/conf');
+const CONF = join(repoRoot, 'recipes/fsdd/conf');
 
 /**
  * The FSDD recipe configs as shipped: each one builds through the real registries and makes two updates
