@@ -50,6 +50,8 @@ test('cpc: config errors name the field', async () => {
   assert.deepEqual(read({}), CPC_METHOD_DEFAULTS);
   const transformer = buildEncoder(TINY_TRANSFORMER, { seed: 1 });
   assert.throws(() => build({ context: 'encoder' }, transformer), /config\.context: the audio-transformer encoder's context network is not causal/);
+  const withLayer = () => cpcDefinition.create(read({}), { key: 'cpc', encoder: transformer, data: INFO, layer: 1, rng: new Rng(1), baseDir: '.' });
+  assert.throws(withLayer, /\(cpc\) layer: layer 1 is read from the encoder's context, but this cpc uses its own GRU/);
   transformer.dispose();
 });
 
