@@ -12,6 +12,7 @@ import type { FeatureMatrix, FeatureStream } from './feature-matrix.ts';
 import { resolveOptions, specsFromDefaults, type OptionSpec, type OptionValues } from './feature-options.ts';
 import { fbankKind, melspecKind, mfccKind } from './featurizers.ts';
 import { meydaKind } from './meyda.ts';
+import { checkpointKind, onnxKind } from './model-kinds.ts';
 
 export type { FeatureMatrix, FeatureStream } from './feature-matrix.ts';
 export { utteranceSeed } from './utterance-seed.ts';
@@ -35,6 +36,14 @@ export interface Featurizer {
   compute(waveform: Float32Array, ctx?: FeaturizeContext): FeatureMatrix | Promise<FeatureMatrix>;
   /** Optional chunked form of `compute`, giving the same result. */
   stream?(ctx?: FeaturizeContext): FeatureStream;
+  /**
+   * Optional: many whole utterances at once (a model running padded batches), results in input order,
+   * each equal to what `compute` gives for it alone. A corpus loop that uses it still writes and
+   * resumes per file; when a batch throws, it computes that batch's utterances one by one.
+   */
+  computeBatch?(waveforms: Float32Array[], ctx: FeaturizeContext[]): Promise<FeatureMatrix[]>;
+  /** Utterances per `computeBatch` call. */
+  readonly batchSize?: number;
   dispose?(): void | Promise<void>;
 }
 
@@ -76,7 +85,7 @@ export const COMMON_FEATURE_OPTIONS: readonly OptionSpec[] = specsFromDefaults(
 );
 
 /** Every kind `--features` can name; the first whose `matches` accepts the string wins. */
-export const FEATURIZER_KINDS: readonly FeaturizerKind[] = [fbankKind, mfccKind, melspecKind, meydaKind];
+export const FEATURIZER_KINDS: readonly FeaturizerKind[] = [fbankKind, mfccKind, melspecKind, meydaKind, onnxKind, checkpointKind];
 
 export function featurizerKind(spec: string): FeaturizerKind {
   const kind = FEATURIZER_KINDS.find((k) => k.matches(spec));
@@ -128,5 +137,5 @@ export async function createFeaturizer(spec: string, values: OptionValues = {}):
   }
   const f = withPostprocessing(inner, common);
   const config = { ...f.config, features: spec, deltas: common.deltas, deltaWindow: common.deltaWindow, cmvn: common.cmvn, dims: f.dims, sampleRate: f.sampleRate };
-  return { ...f, config, compute: f.compute.bind(f), stream: f.stream?.bind(f), dispose: f.dispose?.bind(f) };
+  return { ...f, config, compute: f.compute.bind(f), stream: f.stream?.bind(f), computeBatch: f.computeBatch?.bind(f), dispose: f.dispose?.bind(f) };
 }

@@ -105,7 +105,12 @@ export async function initBackend(choice: BackendChoice = 'auto', opts: BackendO
     let ok = false;
     if (name === 'tensorflow') ok = await tryTensorflow(log);
     else if (name === 'wasm') ok = await tryWasm(threads, log);
-    else ok = await tf.setBackend('cpu');
+    else {
+      // tfjs-backend-cpu greets Node users with a multi-line banner recommending tfjs-node on first use;
+      // the choice of backend is already reported above, so production mode keeps that banner out.
+      tf.enableProdMode();
+      ok = await tf.setBackend('cpu');
+    }
     if (ok) {
       await tf.ready();
       current = describe(tf.getBackend());

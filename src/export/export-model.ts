@@ -5,8 +5,9 @@ import { frontendGeometry, frontendGraph, type FrontendConfig, type FrontendPrec
 import { fullLengths, lengthsFromPaddingMask } from './masks.ts';
 import { encodeModel, modelProto } from './onnx-proto.ts';
 import { DataType } from './onnx-schema.ts';
-import { encoderInputKind, exportEncoderGraph, type EncoderInputKind } from './registry.ts';
+import { encoderInputKind, exportEncoderGraph, type EncoderGraph, type EncoderInputKind } from './registry.ts';
 import './layers/index.ts';
+import './encoders/index.ts';
 
 /**
  * An encoder as a deployable ONNX model:
@@ -14,7 +15,8 @@ import './layers/index.ts';
  *            float, 1 = padding (unless exported without it)
  *   outputs  `hidden` [batch, frames, dim] (the last layer run), `hidden_<i>` for each selected hidden state
  *            (0 = input to the first context layer), `lengths` [batch] int64 frames per utterance
- * With a frontend, the model takes a waveform and computes the features itself.
+ * With a frontend, the model takes a waveform and computes the features itself. Image encoders take
+ * `images` [batch, height, width, channels] (NHWC, as the tfjs models) and have no padding mask.
  * metadata_props describe the input, frontend, frame rate and outputs so a runner needs nothing else.
  */
 
@@ -71,6 +73,7 @@ export interface ExportedModel {
 /** Builds the ONNX model of `encoder` (in eval mode; dropout and frame masking are not exported). */
 export function exportEncoderModel(encoder: Encoder, options: Partial<ExportModelOptions> = {}): ExportedModel {
   const o: ExportModelOptions = { ...EXPORT_DEFAULTS, input: options.input ?? encoderInputKind(encoder), ...options };
+  if (o.input.kind === 'image') return exportImageEncoderModel(encoder, o, o.input);
   if (o.frontend && o.input.kind !== 'features') throw new ExportError(`--with-frontend needs an encoder that takes features; "${encoder.kind}" takes a waveform`);
   if (o.frontend && o.input.kind === 'features' && frontendGeometry(o.frontend).dims !== o.input.dim) {
     throw new ExportError(`the frontend gives ${frontendGeometry(o.frontend).dims} dims per frame but encoder "${encoder.kind}" takes ${o.input.dim}`);
@@ -98,19 +101,8 @@ export function exportEncoderModel(encoder: Encoder, options: Partial<ExportMode
   } else {
     seq = { x, dim: o.input.dim, lengths };
   }
-  const lastOnly = o.layers === 'last';
-  const maxLayer = Array.isArray(o.layers) ? Math.max(...o.layers) : undefined;
-  const graph = exportEncoderGraph(ctx, encoder.eval(), seq, { maxLayer });
-  const outputNames: string[] = [];
-  if (lastOnly || o.layers === 'all') outputNames.push(g.output(graph.output.x, 'hidden', ['batch', 'frames', graph.output.dim]));
-  const selected: number[] = o.layers === 'all' ? graph.hidden.map((_, i) => i) : o.layers === 'last' ? [] : o.layers;
-  const layerNames: string[] = [];
-  for (const i of selected) {
-    const h = graph.hidden[i];
-    if (!h) throw new ExportError(`encoder "${encoder.kind}" has no hidden state ${i} (it has ${graph.hidden.length})`);
-    outputNames.push(g.output(h.x, `hidden_${i}`, ['batch', 'frames', h.dim]));
-    layerNames.push(`hidden_${i}`);
-  }
+  const graph = exportEncoderGraph(ctx, encoder.eval(), seq, { maxLayer: maxLayerOf(o.layers) });
+  const { outputNames, layerNames } = declareOutputs(ctx, encoder, graph, o.layers);
   const outLengths = graph.output.lengths ?? fullLengths(g, graph.output.x);
   outputNames.push(g.output(outLengths, 'lengths', ['batch'], DataType.INT64));
   const sampleRate = o.frontend ? frontendGeometry(o.frontend).sampleRate : o.inputRate;
@@ -128,10 +120,61 @@ export function exportEncoderModel(encoder: Encoder, options: Partial<ExportMode
     frame_rate: frameRate.toPrecision(6).replace(/\.?0+$/, ''),
     frontend: o.frontend ? JSON.stringify(o.frontend) : 'none',
     padding_mask: o.paddingMask ? 'padding_mask: float, 1 = padding' : 'none',
-    layer_names: JSON.stringify(lastOnly ? ['hidden'] : o.layers === 'all' ? ['hidden', ...layerNames] : layerNames),
+    layer_names: JSON.stringify(layerNames),
     num_layers: String(encoder.numLayers),
     ...o.metadata,
   };
   const bytes = encodeModel(modelProto(g.build(), { metadata, producerVersion: o.producerVersion, docString: `speech-ssl ${encoder.kind} encoder` }));
   return { bytes, inputNames, outputNames, metadata, parameters: ctx.writtenParameters() };
+}
+
+function maxLayerOf(layers: LayerSelection): number | undefined {
+  return Array.isArray(layers) ? Math.max(...layers) : undefined;
+}
+
+/** Declares `hidden` and/or `hidden_<i>` per the selection; returns the output names and the hidden ones (metadata `layer_names`). */
+function declareOutputs(ctx: ExportContext, encoder: Encoder, graph: EncoderGraph, layers: LayerSelection): { outputNames: string[]; layerNames: string[] } {
+  const g = ctx.g;
+  const outputNames: string[] = [];
+  const layerNames: string[] = [];
+  if (layers === 'last' || layers === 'all') {
+    outputNames.push(g.output(graph.output.x, 'hidden', ['batch', 'frames', graph.output.dim]));
+    layerNames.push('hidden');
+  }
+  const selected: number[] = layers === 'all' ? graph.hidden.map((_, i) => i) : layers === 'last' ? [] : layers;
+  for (const i of selected) {
+    const h = graph.hidden[i];
+    if (!h) throw new ExportError(`encoder "${encoder.kind}" has no hidden state ${i} (it has ${graph.hidden.length})`);
+    outputNames.push(g.output(h.x, `hidden_${i}`, ['batch', 'frames', h.dim]));
+    layerNames.push(`hidden_${i}`);
+  }
+  return { outputNames, layerNames };
+}
+
+/** An image encoder: input `images` [batch, height, width, channels] (fixed sides when the encoder needs them), no padding mask. */
+function exportImageEncoderModel(encoder: Encoder, o: ExportModelOptions, input: { kind: 'image'; channels: number; size?: number }): ExportedModel {
+  if (o.frontend) throw new ExportError(`--with-frontend is for audio feature encoders; "${encoder.kind}" takes images`);
+  const ctx = new ExportContext(encoder);
+  const g = ctx.g;
+  const side = (axis: string) => input.size ?? axis;
+  const x = g.input('images', ['batch', side('height'), side('width'), input.channels]);
+  const graph = exportEncoderGraph(ctx, encoder.eval(), { x, dim: input.channels }, { maxLayer: maxLayerOf(o.layers) });
+  const { outputNames, layerNames } = declareOutputs(ctx, encoder, graph, o.layers);
+  outputNames.push(g.output(fullLengths(g, graph.output.x), 'lengths', ['batch'], DataType.INT64));
+  const metadata: Record<string, string> = {
+    'speech_ssl.format': 'encoder/1',
+    encoder_kind: encoder.kind,
+    encoder_config: JSON.stringify(encoder.config),
+    input: 'images',
+    input_layout: 'NHWC',
+    input_dim: String(input.channels),
+    image_size: input.size === undefined ? 'any' : String(input.size),
+    frontend: 'none',
+    padding_mask: 'none',
+    layer_names: JSON.stringify(layerNames),
+    num_layers: String(encoder.numLayers),
+    ...o.metadata,
+  };
+  const bytes = encodeModel(modelProto(g.build(), { metadata, producerVersion: o.producerVersion, docString: `speech-ssl ${encoder.kind} encoder` }));
+  return { bytes, inputNames: ['images'], outputNames, metadata, parameters: ctx.writtenParameters() };
 }

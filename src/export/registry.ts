@@ -26,8 +26,8 @@ export interface EncoderExportOptions {
 
 export type EncoderExporter<E extends Encoder> = (ctx: ExportContext, encoder: E, input: Seq, opts: EncoderExportOptions) => EncoderGraph;
 
-/** What an encoder takes: a waveform [B, S], or frames [B, T, dim]. */
-export type EncoderInputKind = { kind: 'features'; dim: number } | { kind: 'waveform' };
+/** What an encoder takes: a waveform [B, S], frames [B, T, dim], or NHWC images [B, H, W, channels] (of a fixed side `size`, when the model needs one). */
+export type EncoderInputKind = { kind: 'features'; dim: number } | { kind: 'waveform' } | { kind: 'image'; channels: number; size?: number };
 
 interface EncoderEntry {
   exporter: EncoderExporter<Encoder>;

@@ -134,6 +134,27 @@ export class OnnxRunner {
     return new OnnxRunner(session, provider, { name: main.name, rank, dim: dim as number }, mask, outputNames, lengthsMeta?.name, metadata, file);
   }
 
+  /** The same session fetching only `names` (each must be one of the model's outputs). */
+  withOutputs(names: string[]): OnnxRunner {
+    const outputs = tensorInputs(this.session, 'outputMetadata');
+    for (const n of names) {
+      if (!outputs.some((m) => m.name === n)) throw new InputError(`no output named "${n}" (outputs: ${outputs.map((m) => m.name).join(', ')})`, { file: this.file, field: '--output-name' });
+    }
+    return new OnnxRunner(this.session, this.provider, this.input, this.mask, [...names], this.lengthsName, this.metadata, this.file);
+  }
+
+  /** Names of every output of the model (float or not). */
+  allOutputNames(): string[] {
+    return tensorInputs(this.session, 'outputMetadata').map((m) => m.name);
+  }
+
+  /** The last dimension of an output when the file fixes it (e.g. 256 for [batch, frames, 256]). */
+  outputDim(name: string): number | undefined {
+    const m = tensorInputs(this.session, 'outputMetadata').find((o) => o.name === name);
+    const d = m?.shape[m.shape.length - 1];
+    return typeof d === 'number' ? d : undefined;
+  }
+
   private maskTensor(batch: Utterance[], steps: number): ort.Tensor {
     const m = this.mask!;
     const b = batch.length;

@@ -1,5 +1,7 @@
 import type { MethodDefinition } from './method.ts';
 import { hubertDefinition } from './hubert.ts';
+import { byolDefinition } from './byol.ts';
+import { distillDefinition } from './distill.ts';
 import { cpcDefinition } from './cpc.ts';
 import { wav2vec2Definition } from './wav2vec2.ts';
 import { temporalGapDefinition } from './temporal-gap.ts';
@@ -12,6 +14,8 @@ export type MethodRegistry = Readonly<Record<string, MethodDefinition<unknown>>>
 
 export const METHODS: MethodRegistry = {
   hubert: hubertDefinition as MethodDefinition<unknown>,
+  byol: byolDefinition as MethodDefinition<unknown>,
+  distill: distillDefinition as MethodDefinition<unknown>,
   cpc: cpcDefinition as MethodDefinition<unknown>,
   wav2vec2: wav2vec2Definition as MethodDefinition<unknown>,
   'temporal-gap': temporalGapDefinition as MethodDefinition<unknown>,

@@ -28,3 +28,15 @@ test('setup:cuda forces onnxruntime-node\'s installer (the CUDA 12 manifest on l
   // Forcing installs the platform's requirements: on linux/x64 exactly the CUDA 12 provider.
   assert.deepEqual(metadata.requirements['linux/x64'], ['cuda12']);
 });
+
+test('`npm run setup:cuda` is declared and runs scripts/setup-cuda.ts (--dry-run prints the installer command)', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { spawnSync } = await import('node:child_process');
+  const root = new URL('../..', import.meta.url).pathname;
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  assert.equal(pkg.scripts['setup:cuda'], 'node --import tsx scripts/setup-cuda.ts');
+  if (`${process.platform}/${process.arch}` !== 'linux/x64') return;
+  const r = spawnSync('npm', ['run', '--silent', 'setup:cuda', '--', '--dry-run'], { cwd: root, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /ONNXRUNTIME_NODE_INSTALL=true .*onnxruntime-node[/\\]script[/\\]install\.js/);
+});

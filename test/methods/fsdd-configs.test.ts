@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useBackend } from '../train/fixtures/backend.ts';
 import { buildFsddRun, readRows } from './fixtures/fsdd-run.ts';
-import { writeFsddShard } from './fixtures/fsdd-slice.ts';
+import { writeFsddShard } from './fixtures/fsdd-fbank-shard.ts';
 import { applyOverrides, readConfigFile } from '../../src/train/config.ts';
 import { repoRoot } from '../helpers/paths.ts';
 

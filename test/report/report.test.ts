@@ -83,3 +83,41 @@ test('pca finds the direction of largest variance; ticks are nice', () => {
   assert.deepEqual(niceTicks(0, 1), [0, 0.2, 0.4, 0.6, 0.8, 1]);
   assert.deepEqual(niceTicks(3, 47), [10, 20, 30, 40]);
 });
+
+test('report --embeddings/--km/--example collects the artifacts from features and labels', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'report-collect-'));
+  const run = join(dir, 'run');
+  mkdirSync(run);
+  writeFileSync(join(run, 'metrics.jsonl'), JSON.stringify({ step: 1, loss: 2 }) + '\n' + JSON.stringify({ step: 2, loss: 1 }) + '\n');
+  const feats = join(dir, 'feats');
+  mkdirSync(feats);
+  const rng = new Rng(5);
+  const names: string[] = [];
+  const kmLines: string[] = [];
+  for (let u = 0; u < 12; u++) {
+    const digit = u % 3;
+    const name = `${digit}_spk${u % 2}_${u}`;
+    names.push(name);
+    const frames = 5 + u;
+    const x = new Float32Array(frames * 4);
+    for (let i = 0; i < x.length; i++) x[i] = rng.normal() + digit * 3;
+    writeNpy(join(feats, `${name}.npy`), x, [frames, 4]);
+    kmLines.push(Array.from({ length: frames }, (_, t) => (t + u) % 6).join(' '));
+  }
+  // the .km follows the folder's (sorted) utterance order
+  const order = names.map((n, i) => [n, i] as const).sort((a, b) => (a[0] < b[0] ? -1 : 1));
+  writeFileSync(join(dir, 'train.km'), order.map(([, i]) => kmLines[i]).join('\n') + '\n');
+  const r = spawnSync(cliPath, ['report', run, '--embeddings', feats, '--km', join(dir, 'train.km'), '--k', '8', '--example', feats], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const emb = JSON.parse(readFileSync(join(run, 'report/embeddings.json'), 'utf8')) as { labels: string[] };
+  assert.deepEqual(emb.labels, order.map(([n]) => n.split('_')[0]));
+  const { counts } = JSON.parse(readFileSync(join(run, 'report/clusters.json'), 'utf8')) as { counts: number[] };
+  assert.equal(counts.length, 8);
+  assert.equal(counts.reduce((a, b) => a + b, 0), names.reduce((a, _, u) => a + 5 + u, 0));
+  assert.equal(counts[6] + counts[7], 0);
+  const ex = JSON.parse(readFileSync(join(run, 'report/example.json'), 'utf8')) as { name: string; ids: number[] };
+  assert.equal(ex.name, order[0][0]);
+  assert.deepEqual(ex.ids, kmLines[order[0][1]].split(' ').map(Number));
+  const html = readFileSync(join(run, 'report.html'), 'utf8');
+  for (const png of ['loss.png', 'clusters.png', 'pca.png', 'example.png']) assert.ok(html.includes(`src="${png}"`), png);
+});

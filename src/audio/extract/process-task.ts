@@ -21,7 +21,7 @@ export type ExtractResult =
   | { index: number; ok: false; message: string };
 
 /** The problem without the "file: " prefix InputError adds (the failure row names the file already). */
-function problemOf(e: unknown, path: string): string {
+export function problemOf(e: unknown, path: string): string {
   const msg = errorMessage(e);
   if (e instanceof InputError && e.file && msg.startsWith(`${e.file}: `)) return msg.slice(e.file.length + 2);
   if (msg.startsWith(`${path}: `)) return msg.slice(path.length + 2);

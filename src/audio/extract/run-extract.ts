@@ -15,6 +15,7 @@ import { listInputs, outputPathFor, shardRange, type InputItem } from './inputs.
 import { ConcatShardWriter } from './npy-writers.ts';
 import { runOnWorkers } from './pool.ts';
 import { processTask, type ExtractResult, type ExtractTask } from './process-task.ts';
+import { runBatched } from './batched.ts';
 
 export interface ExtractOptions {
   inputs: string[];
@@ -177,6 +178,8 @@ export async function runExtract(o: ExtractOptions): Promise<ExtractSummary> {
   try {
     if (o.jobs > 1 && tasks.length > 1) {
       await runOnWorkers(tasks, o.jobs, o.features, o.values, onResult);
+    } else if (featurizer.computeBatch && (featurizer.batchSize ?? 1) > 1) {
+      await runBatched(tasks, featurizer, onResult);
     } else {
       for (const t of tasks) onResult(await processTask(t, featurizer));
     }

@@ -14,7 +14,9 @@ const usage = `speech-ssl extract <folder | manifest.tsv | files...> --out DIR [
 
 Features for every recording (WAV or FLAC, any rate and channel count: mixed to mono and resampled to the
 feature rate with torchaudio's resampler), one float32 .npy [frames, dims] per input at its relative path,
-or fairseq shard files with --concat.
+or fairseq shard files with --concat. --features may also name a trained checkpoint or run folder (its
+hidden layer --layer, computed with tfjs) or an ONNX encoder (onnxruntime), e.g. for HuBERT's second
+iteration: speech-ssl extract train.tsv --features runs/iter1 --layer 6 --out feats/iter2 --concat
 
   --features KIND             ${FEATURIZER_KINDS.map((k) => k.name).join(' | ')} (default fbank)
   --out DIR                   output folder (also gets features.json, and failures.tsv when files fail)
@@ -35,7 +37,7 @@ status is then 1. Folder inputs are sorted by relative path; a manifest keeps it
 `;
 
 const command: Command = {
-  summary: 'compute Kaldi fbank / MFCC, mel spectrograms or Meyda descriptors for a corpus',
+  summary: 'compute Kaldi fbank / MFCC, mel spectrograms, Meyda descriptors or a trained model\'s hidden layer for a corpus',
   usage,
   booleanFlags: [...boolFlags],
   async run(args: Args): Promise<number> {

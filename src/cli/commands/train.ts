@@ -11,6 +11,9 @@ import { NonFiniteLossError } from '../../train/trainer.ts';
 import type { WaveformLoader } from '../../data/waveform.ts';
 import type { MetricsRow } from '../../train/metrics-log.ts';
 import { formatNumber } from '../../util/progress.ts';
+import { copyFeatureConfigIntoRun } from '../../train/feature-config.ts';
+import type { JsonValue } from '../../util/fields.ts';
+import { writeRunReport } from '../../report/run-report.ts';
 
 const usage = `speech-ssl train --config FILE --out DIR [options]
 
@@ -106,6 +109,7 @@ export async function runTrain(args: Args, deps?: RunDeps): Promise<number> {
       throw new InputError('already holds checkpoints; pass --resume to continue that run, or choose another --out', { file: out });
     }
     writeRunConfig(out, run.config);
+    copyFeatureConfigIntoRun(run.config as unknown as Record<string, JsonValue>, out);
     const s = await run.trainer.run();
     const loss = s.lastTrainRow ? formatNumber(Number(s.lastTrainRow.loss)) : '-';
     process.stdout.write(
@@ -113,6 +117,12 @@ export async function runTrain(args: Args, deps?: RunDeps): Promise<number> {
         (s.best ? `; best ${s.best.metric} ${formatNumber(s.best.value)} at step ${s.best.step}` : '') +
         `\ncheckpoint: ${s.checkpoint}\n`,
     );
+    try {
+      const r = writeRunReport(out, `speech-ssl train ${out}`);
+      process.stdout.write(`report: ${r.html} (${r.pngs.length} plots; \`speech-ssl report ${out} --embeddings ... --km ...\` adds the rest)\n`);
+    } catch (e) {
+      process.stderr.write(`speech-ssl train: the run report was not written: ${errorMessage(e)}\n`);
+    }
     if (s.failures.length) {
       process.stderr.write(`speech-ssl train: ${s.failures.length} item(s) could not be loaded and were skipped:\n${s.failures.map((f) => `  ${f}`).join('\n')}\n`);
     }

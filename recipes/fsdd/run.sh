@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# FSDD (../shared/data/fsdd): HuBERT iterations 1 and 2, the other audio methods, probes by speaker.
+#   bash recipes/fsdd/run.sh [--data DIR] [--exp DIR] [--backend B] [--holdout SPEAKER]
+#                            [--methods "cpc wav2vec2 ..."] [--stage N] [--stop-stage M] [--force]
+# Without --holdout every recording is unlabelled pretraining data and probes are leave-one-speaker-out;
+# with --holdout S the speaker S is left out of pretraining and k-means too, and the probes train on the
+# other speakers and test on S only (the stricter "voice never seen" protocol).
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+source "$here/../lib/stages.sh"
+
+data="$repo_root/../shared/data/fsdd/recordings"
+exp="$repo_root/exp/fsdd"
+backend=auto
+holdout=""
+methods="cpc wav2vec2 temporal-gap byol hubert-cpc-gap distill"
+k1=100     # clusters of MFCC-39 (fairseq iteration 1)
+k2=100     # clusters of the iteration-1 layer (fairseq uses 500 on LibriSpeech; FSDD has ~80k frames)
+layer=3    # layer of iteration 1 that iteration 2 clusters, and that the probes read
+set -- "${recipe_args[@]+"${recipe_args[@]}"}"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --data) data="$2"; shift 2 ;;
+    --exp) exp="$2"; shift 2 ;;
+    --backend) backend="$2"; shift 2 ;;
+    --holdout) holdout="$2"; shift 2 ;;
+    --methods) methods="$2"; shift 2 ;;
+    --layer) layer="$2"; shift 2 ;;
+    *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+mkdir -p "$exp"
+exp="$(cd "$exp" && pwd)"
+echo "fsdd recipe: data $data, experiment folder $exp${holdout:+, held-out speaker $holdout}"
+
+# train RUN CONFIG [--set ...]: one training run, resumable (a killed run continues; --force restarts it).
+train() {
+  local run="$1" conf="$2"; shift 2
+  if [ "$force" = true ]; then rm -rf "$run"; fi
+  ssl train --resume --config "$conf" --out "$run" --backend "$backend" --no-progress "$@"
+}
+# probe NAME FEATS: digit probe by speaker on pooled features of every recording.
+probe() {
+  local name="$1" feats="$2" opts=()
+  if [ -n "$holdout" ]; then opts=(--train-list "$exp/data/probe_train.txt" --test-list "$exp/data/probe_test.txt"); fi
+  ssl eval probe "$feats" --split all --manifest "$exp/data/all.tsv" "${opts[@]+"${opts[@]}"}" --out "$exp/probe/$name.json" > "$exp/probe/$name.txt"
+  echo "   probe $name: $(node -e 'const r=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));console.log((100*r.mean.probe).toFixed(1)+"%")' "$exp/probe/$name.json")"
+}
+data_sets=(--set "data.train.features=$exp/fbank/train" --set "data.train.labels=[$exp/labels1/train.km]"
+           --set "data.valid.features=$exp/fbank/valid" --set "data.valid.labels=[$exp/labels1/valid.km]")
+
+if stage 1 "manifests: all recordings; pretraining train/valid (5%)"; then
+  ssl manifest "$data" --out "$exp/data/all.tsv"
+  ssl manifest "$data" --out "$exp/data/pool.tsv" --valid-percent 0.05 --seed 1 --valid-out "$exp/data/valid.tsv"
+  if [ -n "$holdout" ]; then
+    for f in pool valid; do
+      { head -1 "$exp/data/$f.tsv"; tail -n +2 "$exp/data/$f.tsv" | grep -v "_${holdout}_"; } > "$exp/data/$f.tmp" && mv "$exp/data/$f.tmp" "$exp/data/$f.tsv"
+    done
+    tail -n +2 "$exp/data/all.tsv" | cut -f1 | grep -v "_${holdout}_" > "$exp/data/probe_train.txt"
+    tail -n +2 "$exp/data/all.tsv" | cut -f1 | grep "_${holdout}_" > "$exp/data/probe_test.txt"
+  fi
+  mv "$exp/data/pool.tsv" "$exp/data/train.tsv"
+  wc -l "$exp"/data/*.tsv | sed 's/^/   /'
+  done_stage 1
+fi
+
+if stage 2 "features: MFCC-39 (labels) and fbank 80 (model input), shards per split"; then
+  for split in train valid all; do
+    ssl extract "$exp/data/$split.tsv" --features mfcc --deltas --concat --out "$exp/mfcc" --jobs 2
+    ssl extract "$exp/data/$split.tsv" --features fbank --concat --out "$exp/fbank" --jobs 2
+  done
+  done_stage 2
+fi
+
+if stage 3 "k-means on MFCC-39 (k $k1, fairseq mini-batch settings)"; then
+  ssl kmeans "$exp/mfcc" --split train --k "$k1" --out "$exp/km/mfcc$k1" --quiet
+  done_stage 3
+fi
+
+if stage 4 "iteration-1 labels (100 Hz)"; then
+  for split in train valid all; do
+    ssl label "$exp/mfcc" --split "$split" --centroids "$exp/km/mfcc$k1" --out "$exp/labels1" \
+      --manifest "$exp/data/$split.tsv" --label-rate 100 --sample-rate 8000
+  done
+  done_stage 4
+fi
+
+if stage 5 "HuBERT iteration 1 (conf/hubert_iter1.yaml)"; then
+  train "$exp/hubert1" "$here/conf/hubert_iter1.yaml" "${data_sets[@]}"
+  done_stage 5
+fi
+
+if stage 6 "iteration-1 features of layer $layer (every recording)"; then
+  for split in train valid all; do
+    ssl extract "$exp/data/$split.tsv" --features "$exp/hubert1" --layer "$layer" --concat --out "$exp/hubert1_l$layer"
+  done
+  done_stage 6
+fi
+
+if stage 7 "k-means on iteration-1 layer $layer (k $k2), labels at 50 Hz"; then
+  ssl kmeans "$exp/hubert1_l$layer" --split train --k "$k2" --out "$exp/km/hubert1_l$layer" --quiet
+  for split in train valid all; do
+    ssl label "$exp/hubert1_l$layer" --split "$split" --centroids "$exp/km/hubert1_l$layer" --out "$exp/labels2" \
+      --manifest "$exp/data/$split.tsv" --label-rate 50 --sample-rate 8000
+  done
+  done_stage 7
+fi
+
+if stage 8 "HuBERT iteration 2 (conf/hubert_iter2.yaml)"; then
+  train "$exp/hubert2" "$here/conf/hubert_iter2.yaml" \
+    --set "data.train.features=$exp/fbank/train" --set "data.train.labels=[$exp/labels2/train.km]" \
+    --set "data.valid.features=$exp/fbank/valid" --set "data.valid.labels=[$exp/labels2/valid.km]"
+  ssl extract "$exp/data/all.tsv" --features "$exp/hubert2" --layer "$layer" --concat --out "$exp/hubert2_l$layer"
+  done_stage 8
+fi
+
+if stage 9 "probes and cluster quality: pooled fbank, MFCC, HuBERT iterations 1 and 2"; then
+  mkdir -p "$exp/probe"
+  probe fbank "$exp/fbank"
+  probe mfcc39 "$exp/mfcc"
+  probe hubert1_l$layer "$exp/hubert1_l$layer"
+  probe hubert2_l$layer "$exp/hubert2_l$layer"
+  ssl eval pnmi "$exp/mfcc" --split all --manifest "$exp/data/all.tsv" --km "$exp/labels1/all.km" --out "$exp/probe/pnmi_mfcc.json" > "$exp/probe/pnmi_mfcc.txt"
+  ssl eval pnmi "$exp/mfcc" --split all --manifest "$exp/data/all.tsv" --km "$exp/labels2/all.km" --out "$exp/probe/pnmi_hubert1.json" > "$exp/probe/pnmi_hubert1.txt" || true
+  done_stage 9
+fi
+
+if stage 10 "other methods: $methods"; then
+  mkdir -p "$exp/probe"
+  for m in $methods; do
+    conf="$here/conf/$m.yaml"
+    [ -f "$conf" ] || { echo "   no $conf: skipped"; continue; }
+    [ -f "$exp/.done/method-$m" ] && [ "$force" != true ] && { echo "   $m: done before"; continue; }
+    train "$exp/$m" "$conf" "${data_sets[@]}"
+    ssl extract "$exp/data/all.tsv" --features "$exp/$m" --concat --out "$exp/${m}_feats" --overwrite
+    probe "$m" "$exp/${m}_feats"
+    touch "$exp/.done/method-$m" 2>/dev/null || { mkdir -p "$exp/.done"; touch "$exp/.done/method-$m"; }
+  done
+  done_stage 10
+fi
+
+if stage 11 "report (HuBERT iteration 1)"; then
+  ssl report "$exp/hubert1" --title "FSDD: HuBERT iteration 1" \
+    --embeddings "$exp/hubert1_l$layer" --split all --manifest "$exp/data/all.tsv" \
+    --km "$exp/labels1/all.km" --k "$k1" --example "$exp/fbank"
+  done_stage 11
+fi
+
+echo "== probe accuracy (digit, mean over folds)"
+for f in "$exp"/probe/*.json; do
+  [ -f "$f" ] || continue
+  case "$f" in */pnmi_*) continue ;; esac
+  node -e 'const r=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));console.log("   "+require("path").basename(process.argv[1],".json").padEnd(20)+(100*r.mean.probe).toFixed(1)+"%")' "$f"
+done
+recipe_summary

@@ -1,0 +1,15 @@
+import type { ViewSamplerDefinition } from './two-view-sampler.ts';
+import { byolaAudioViewsDefinition } from './byola-audio.ts';
+
+/**
+ * View generators two-view methods (BYOL) can name in `views.kind`. Adding one (image crops and colour)
+ * is one file exporting a `ViewSamplerDefinition` and one line here. `DEFAULT_VIEWS` picks the kind
+ * when the config names none, by the data kind.
+ */
+export const VIEW_SAMPLERS: Readonly<Record<string, ViewSamplerDefinition<unknown>>> = {
+  'byol-a': byolaAudioViewsDefinition as ViewSamplerDefinition<unknown>,
+};
+
+export const DEFAULT_VIEWS: Readonly<Record<string, string>> = {
+  features: 'byol-a',
+};

@@ -1,0 +1,33 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from './cli-helpers.ts';
+import { writeFakeTimit } from '../recipes/fake-corpora.ts';
+import { readManifest } from '../../src/data/manifest.ts';
+
+test('speech-ssl prepare: usage errors exit 2 naming the problem; left-out files exit 1 after writing the rest', async () => {
+  let r = await runCli(['prepare', 'wsj', '/tmp']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /unknown step "wsj" \(librispeech, speech-commands, timit, phone-frames, drop-failed\)/);
+  r = await runCli(['prepare', 'timit', '/tmp']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--out: required/);
+  r = await runCli(['prepare', 'timit', '/tmp', '--out', '/tmp/x', '--phones', '39']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /unknown option: --phones/);
+  const dir = mkdtempSync(join(tmpdir(), 'cli-prepare-'));
+  writeFakeTimit(join(dir, 'TIMIT'));
+  r = await runCli(['prepare', 'timit', join(dir, 'TIMIT'), '--out', join(dir, 'data')]);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /left out .*SX999\.WAV: no SX999\.PHN alignment beside it/);
+  assert.match(r.stderr, /wrote .*train\.tsv \(6\), .*test\.tsv \(3\); 1 problem\(s\) reported above/);
+  assert.equal(readManifest(join(dir, 'data/test.tsv')).entries.length, 3);
+  r = await runCli(['prepare', 'phone-frames', join(dir, 'data/test.tsv'), '--phn', join(dir, 'data/test.phn'), '--out', join(dir, 'ref.txt'), '--rate', '30']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--rate: expected a rate dividing 16000/);
+  r = await runCli(['prepare', 'phone-frames', join(dir, 'data/test.tsv'), '--phn', join(dir, 'data/test.phn'), '--out', join(dir, 'ref.txt'), '--phones', '61']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /wrote .*ref\.txt \(3 utterances, \d+ frames at 100 Hz, 61 phones\)/);
+});
