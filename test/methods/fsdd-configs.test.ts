@@ -13,12 +13,13 @@ const CONF = join(repoRoot, 'recipes/fsdd/conf');
 
 /**
  * The FSDD recipe configs as shipped: each one builds through the real registries and makes two updates
- * on a slice of FSDD with 40-bin fbank (the configs' input), with finite losses for every method.
+ * on a slice of FSDD as the recipe's run.sh feeds them (80-bin fbank at 16 kHz, no CMVN; train and valid
+ * sets, labels for every method), with finite losses for every method, in training and validation.
  */
 test('recipes/fsdd/conf: cpc, wav2vec2, temporal-gap and the joint hubert-cpc-gap configs build and train', async () => {
   await useBackend('wasm');
   const dir = mkdtempSync(join(tmpdir(), 'fsdd-conf-'));
-  const feats = await writeFsddShard(join(dir, 'feats'), 'train', { digits: [0, 1, 2, 3], speakers: ['george', 'theo'], takes: [0], melBins: 40 });
+  const feats = await writeFsddShard(join(dir, 'feats'), 'train', { digits: [0, 1, 2, 3], speakers: ['george', 'theo'], takes: [0], melBins: 80, sampleRate: 16000, cmvn: 'none' });
   // Labels for hubert: 4 classes from the first two fbank columns' signs, one per 10 ms frame.
   const lens = readFileSync(`${feats}_0_1.len`, 'utf8').trim().split('\n').map(Number);
   writeFileSync(join(dir, 'train.km'), lens.map((n, u) => Array.from({ length: n }, (_, t) => (t + u) % 4).join(' ')).join('\n') + '\n');
@@ -28,7 +29,9 @@ test('recipes/fsdd/conf: cpc, wav2vec2, temporal-gap and the joint hubert-cpc-ga
     ['temporal-gap.yaml', ['temporal-gap/loss', 'temporal-gap/acc']],
     ['hubert-cpc-gap.yaml', ['hubert/loss', 'cpc/loss', 'gap/loss']],
   ] as const) {
-    const raw = applyOverrides(readConfigFile(join(CONF, file)), [`data.train.features=${feats}`, `data.train.labels=${JSON.stringify(file.startsWith('hubert') ? [join(dir, 'train.km')] : [])}`, 'train.maxSteps=2', 'train.logEvery=1', 'train.checkpointEvery=0', 'schedule.warmupSteps=1']);
+    const km = JSON.stringify([join(dir, 'train.km')]);
+    const sets = [`data.train.features=${feats}`, `data.train.labels=${km}`, `data.valid.features=${feats}`, `data.valid.labels=${km}`];
+    const raw = applyOverrides(readConfigFile(join(CONF, file)), [...sets, 'train.maxSteps=2', 'train.logEvery=1', 'train.checkpointEvery=0', 'schedule.warmupSteps=1']);
     const out = join(dir, file);
     const run = await buildFsddRun(raw as Record<string, unknown>, CONF, out);
     try {
@@ -36,7 +39,10 @@ test('recipes/fsdd/conf: cpc, wav2vec2, temporal-gap and the joint hubert-cpc-ga
     } finally {
       run.dispose();
     }
-    const last = readRows(out).filter((r) => r.split === 'train').at(-1)!;
+    const rows = readRows(out);
+    const last = rows.filter((r) => r.split === 'train').at(-1)!;
+    const valid = rows.filter((r) => r.split === 'valid').at(-1)!;
     for (const k of keys) assert.ok(Number.isFinite(last[k] as number), `${file}: ${k} = ${last[k]}`);
+    for (const k of keys.filter((k) => k.endsWith('/loss'))) assert.ok(Number.isFinite(valid[`valid/${k}`] as number), `${file}: valid/${k} = ${valid[`valid/${k}`]}`);
   }
 });
