@@ -5,6 +5,9 @@ import { distillDefinition } from './distill.ts';
 import { rotationDefinition } from './rotation.ts';
 import { simclrDefinition } from './simclr.ts';
 import { maskedPatchDefinition } from './masked-patch.ts';
+import { cpcDefinition } from './cpc.ts';
+import { wav2vec2Definition } from './wav2vec2.ts';
+import { temporalGapDefinition } from './temporal-gap.ts';
 
 /**
  * Method name -> definition. Adding a method is one file exporting a `MethodDefinition` and one line
@@ -19,4 +22,7 @@ export const METHODS: MethodRegistry = {
   rotation: rotationDefinition as MethodDefinition<unknown>,
   simclr: simclrDefinition as MethodDefinition<unknown>,
   'masked-patch': maskedPatchDefinition as MethodDefinition<unknown>,
+  cpc: cpcDefinition as MethodDefinition<unknown>,
+  wav2vec2: wav2vec2Definition as MethodDefinition<unknown>,
+  'temporal-gap': temporalGapDefinition as MethodDefinition<unknown>,
 };

@@ -1,0 +1,135 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { Module } from '../nn/module.ts';
+import { GRU } from '../nn/gru.ts';
+import type { Encoder } from '../models/encoder.ts';
+import type { SequenceBatch } from '../data/sequence.ts';
+import type { Fields } from '../util/fields.ts';
+import type { Rng } from '../util/rng.ts';
+import { InputError } from '../util/errors.ts';
+import type { LossContext, LossOutput, Method, MethodBuildContext, MethodDefinition } from './method.ts';
+import { CpcStepPredictors } from './heads.ts';
+import { makeNegativeSampler, type NegativeSampler, type NegativeStrategyConfig } from './negatives.ts';
+import { readNegativeStrategy } from './negative-strategy-config.ts';
+import { lengthsFromPaddingMask } from './masking.ts';
+import { contextIsCausal } from './causality.ts';
+import { cpcLoss, DEFAULT_CPC_LOSS } from './losses/cpc.ts';
+
+/**
+ * Contrastive Predictive Coding (van den Oord et al. 2018; defaults of CPC_audio, Rivière et al. 2020):
+ * the encoder's local features are the targets z_t, a causal context network gives c_t, and one linear
+ * head per step ahead (W_k, k = 1..steps) scores every candidate z_j against W_k c_t; InfoNCE over the
+ * positive z_{t+k} and `numNegatives` negatives drawn by the `negatives` strategy (see
+ * negative-strategy-config.ts; CPC_audio draws anywhere in the batch).
+ *
+ * The context network (`context`):
+ * - `encoder`: the encoder's own context output (or `hidden[layer]` when the run gives a layer). It must
+ *   be causal (the CPC encoder's GRU/LSTM); a transformer sees z_{t+k} and is refused.
+ * - `gru`: a GRU the method owns (`contextDim` wide, `contextLayers` deep) over the encoder's local
+ *   features, for encoders whose context is not causal (the shared transformer of a joint run: CPC then
+ *   trains the encoder's local feature network, the other methods its transformer).
+ * - `auto` (default): `encoder` when the encoder's context is causal, else `gru` (probed once at build).
+ * The encoder's plain forward is shared with the other methods of the run.
+ */
+export interface CpcMethodConfig {
+  /** Steps ahead predicted (CPC_audio: 12 frames = 120 ms at 10 ms frames). */
+  steps: number;
+  /** Negatives per anchor and step (CPC_audio: 128). */
+  numNegatives: number;
+  /** Mean (default) or sum (CPC_audio) of the per-step losses. */
+  stepReduction: 'mean' | 'sum';
+  negatives: NegativeStrategyConfig;
+  context: 'auto' | 'encoder' | 'gru';
+  /** Width of the method's own GRU (`context: gru`; CPC_audio's hidden size 256). */
+  contextDim: number;
+  contextLayers: number;
+}
+
+export const CPC_METHOD_DEFAULTS: CpcMethodConfig = {
+  steps: 12,
+  numNegatives: DEFAULT_CPC_LOSS.numNegatives,
+  stepReduction: DEFAULT_CPC_LOSS.stepReduction,
+  negatives: { kind: 'batch' },
+  context: 'auto',
+  contextDim: 256,
+  contextLayers: 1,
+};
+
+export class CpcMethod extends Module implements Method<SequenceBatch> {
+  readonly name = 'cpc';
+  readonly accepts = ['sequence'] as const;
+  readonly predictors: CpcStepPredictors;
+  /** The method's own context network (`context: gru`), else null. */
+  readonly contextNetwork: GRU | null;
+  readonly sampler: NegativeSampler;
+
+  constructor(
+    private readonly key: string,
+    readonly config: CpcMethodConfig,
+    encoder: Encoder,
+    ownContext: boolean,
+    rng: Rng,
+  ) {
+    super();
+    const zDim = encoder.featureDim ?? encoder.outputDim;
+    this.contextNetwork = ownContext ? this.child('context', new GRU(zDim, config.contextDim, { numLayers: config.contextLayers, rng: rng.fork() })) : null;
+    const cDim = ownContext ? config.contextDim : encoder.outputDim;
+    this.predictors = this.child('predictors', new CpcStepPredictors(cDim, zDim, config.steps, rng.fork()));
+    this.sampler = makeNegativeSampler(config.negatives);
+  }
+
+  parameters(): Map<string, tf.Variable> {
+    return this.namedParameters(`${this.key}.`);
+  }
+
+  loss(_batch: SequenceBatch, ctx: LossContext): LossOutput {
+    const out = ctx.sharedForward();
+    const z = out.features;
+    const [B, T] = z.shape;
+    const lengths = out.paddingMask ? lengthsFromPaddingMask(out.paddingMask.dataSync(), B, T) : new Int32Array(B).fill(T);
+    let context: tf.Tensor3D;
+    if (this.contextNetwork) context = this.contextNetwork.forward(z, out.paddingMask).output;
+    else if (ctx.layer !== undefined) {
+      const h = out.hidden[ctx.layer];
+      if (!h) throw new Error(`cpc: layer ${ctx.layer} asked, the encoder returned ${out.hidden.length} hidden states`);
+      context = h;
+    } else context = out.output;
+    const res = cpcLoss({ context, encoded: z, lengths }, this.predictors, this.sampler, ctx.rng, { numNegatives: this.config.numNegatives, stepReduction: this.config.stepReduction });
+    const metrics: Record<string, number> = { acc: res.metrics.acc };
+    for (let k = 1; k <= this.config.steps; k++) metrics[`acc_${k}`] = res.metrics[`acc_${k}`];
+    return { loss: res.loss, metrics };
+  }
+}
+
+function readCpcConfig(f: Fields): CpcMethodConfig {
+  const d = CPC_METHOD_DEFAULTS;
+  const c: CpcMethodConfig = {
+    steps: f.int('steps', d.steps, { min: 1 }),
+    numNegatives: f.int('numNegatives', d.numNegatives, { min: 1 }),
+    stepReduction: f.choice('stepReduction', ['mean', 'sum'] as const, d.stepReduction),
+    negatives: readNegativeStrategy(f, d.negatives),
+    context: f.choice('context', ['auto', 'encoder', 'gru'] as const, d.context),
+    contextDim: f.int('contextDim', d.contextDim, { min: 1 }),
+    contextLayers: f.int('contextLayers', d.contextLayers, { min: 1 }),
+  };
+  f.done();
+  return c;
+}
+
+export const cpcDefinition: MethodDefinition<CpcMethodConfig> = {
+  readConfig: readCpcConfig,
+  create(config: CpcMethodConfig, ctx: MethodBuildContext): CpcMethod {
+    let own = config.context === 'gru';
+    if (config.context !== 'gru') {
+      const causal = contextIsCausal(ctx.encoder);
+      if (!causal && config.context === 'encoder') {
+        throw new InputError(
+          `the ${ctx.encoder.kind} encoder's context network is not causal (its output at frame t changes with later frames), so c_t would see the z_{t+k} it predicts; use context: gru (or auto)`,
+          { field: `method ${ctx.key} (cpc) config.context` },
+        );
+      }
+      own = !causal;
+    }
+    if (own && ctx.layer !== undefined) throw new InputError(`layer ${ctx.layer} is read from the encoder's context, but this cpc uses its own GRU over the local features; drop the layer or use a causal encoder`, { field: `method ${ctx.key} (cpc) layer` });
+    return new CpcMethod(ctx.key, config, ctx.encoder, own, ctx.rng);
+  },
+};

@@ -1,0 +1,76 @@
+import type { SequenceBatch } from '../data/sequence.ts';
+import type { Fields } from '../util/fields.ts';
+import { InputError } from '../util/errors.ts';
+import type { MethodBuildContext, MethodDefinition } from './method.ts';
+import { PairRelationMethod, type PairTarget } from './pair-relation.ts';
+import { SegmentPairSampler } from './segment-pair-sampler.ts';
+import { GapBinsTarget, GapRegressionTarget } from './gap-targets.ts';
+import type { RegressionKind } from './losses/regression.ts';
+
+/**
+ * Temporal gap: two segments of one recording, each embedded by the shared encoder on its own (so
+ * neither sees the other or where it sits in the recording), and a head that says how far apart they
+ * are: the gap bin (default), the gap itself (`target: regression`), and with `orderAware` also which
+ * segment came first. Lengths and edges are in input steps: feature frames (10 ms for fbank), or samples
+ * for waveform data. See segment-pair-sampler.ts for the draws and gap-targets.ts for the labels.
+ *
+ *   {segmentLength: 8, gapBins: [4, 12], target: bins, orderAware: false, headHidden: 256}
+ */
+export interface TemporalGapConfig {
+  segmentLength: number;
+  /** Ascending gap bin edges: classes [0, e1), [e1, e2), ..., [e_n, inf). */
+  gapBins: number[];
+  target: 'bins' | 'regression';
+  /** Also predict the order (signed gap): twice the classes, or a signed regression target. */
+  orderAware: boolean;
+  regressionLoss: RegressionKind;
+  /** Balance the drawn gaps over the bins (classification); regression draws gaps uniformly. */
+  balanceBins: boolean;
+  pairsPerItem: number;
+  /** Hidden width of the head (0: one linear layer on [e_A, e_B]). */
+  headHidden: number;
+}
+
+export const TEMPORAL_GAP_DEFAULTS: TemporalGapConfig = {
+  segmentLength: 8,
+  gapBins: [4, 12],
+  target: 'bins',
+  orderAware: false,
+  regressionLoss: 'smooth-l1',
+  balanceBins: true,
+  pairsPerItem: 1,
+  headHidden: 256,
+};
+
+export type TemporalGapMethod = PairRelationMethod<SequenceBatch>;
+
+function readTemporalGapConfig(f: Fields): TemporalGapConfig {
+  const d = TEMPORAL_GAP_DEFAULTS;
+  const c: TemporalGapConfig = {
+    segmentLength: f.int('segmentLength', d.segmentLength, { min: 1 }),
+    gapBins: f.numberList('gapBins', d.gapBins, { integer: true, min: 1 }),
+    target: f.choice('target', ['bins', 'regression'] as const, d.target),
+    orderAware: f.bool('orderAware', d.orderAware),
+    regressionLoss: f.choice('regressionLoss', ['mse', 'l1', 'smooth-l1'] as const, d.regressionLoss),
+    balanceBins: f.bool('balanceBins', d.balanceBins),
+    pairsPerItem: f.int('pairsPerItem', d.pairsPerItem, { min: 1 }),
+    headHidden: f.int('headHidden', d.headHidden, { min: 0 }),
+  };
+  for (let i = 1; i < c.gapBins.length; i++) if (!(c.gapBins[i] > c.gapBins[i - 1])) f.fail('gapBins', `expected ascending edges, got [${c.gapBins.join(', ')}]`);
+  if (c.target === 'bins' && c.gapBins.length === 0 && !c.orderAware) f.fail('gapBins', 'expected at least one edge (one bin is no task), or orderAware: true');
+  f.done();
+  return c;
+}
+
+export const temporalGapDefinition: MethodDefinition<TemporalGapConfig> = {
+  readConfig: readTemporalGapConfig,
+  create(c: TemporalGapConfig, ctx: MethodBuildContext): TemporalGapMethod {
+    if (!(ctx.encoder.outputLength(c.segmentLength) >= 1)) {
+      throw new InputError(`a segment of ${c.segmentLength} input steps gives ${ctx.encoder.outputLength(c.segmentLength)} encoder frames; raise segmentLength`, { field: `method ${ctx.key} (temporal-gap) config.segmentLength` });
+    }
+    const classify = c.target === 'bins';
+    const sampler = new SegmentPairSampler({ segmentLength: c.segmentLength, balanceEdges: classify && c.balanceBins ? c.gapBins : null, pairsPerItem: c.pairsPerItem });
+    const target: PairTarget = classify ? new GapBinsTarget(c.segmentLength, c.gapBins, c.orderAware) : new GapRegressionTarget(c.segmentLength, c.regressionLoss, c.orderAware);
+    return new PairRelationMethod<SequenceBatch>('temporal-gap', ctx.key, sampler, target, ctx.encoder, c.headHidden, ctx.rng);
+  },
+};
