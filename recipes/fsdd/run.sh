@@ -16,7 +16,7 @@ holdout=""
 methods="cpc wav2vec2 temporal-gap byol hubert-cpc-gap distill"
 k1=100     # clusters of MFCC-39 (fairseq iteration 1)
 k2=100     # clusters of the iteration-1 layer (fairseq uses 500 on LibriSpeech; FSDD has ~80k frames)
-layer=3    # layer of iteration 1 that iteration 2 clusters, and that the probes read
+layer=2    # layer of iteration 1 that iteration 2 clusters, and that the probes read
 set -- "${recipe_args[@]+"${recipe_args[@]}"}"
 while [ $# -gt 0 ]; do
   case "$1" in
