@@ -128,7 +128,7 @@ export class HubertMethod extends Module implements Method<SequenceBatch> {
     );
     const valid = new Float32Array(B * T);
     for (let b = 0; b < B; b++) valid.fill(1, b * T, b * T + lengths[b]);
-    const pen = featurePenalty(local.features, valid);
+    const pen = featurePenalty(local.extracted ?? local.features, valid);
     const loss = c.featurePenalty > 0 ? (tf.add(pred.loss, tf.mul(pen, c.featurePenalty)) as tf.Scalar) : pred.loss;
     const m = pred.metrics;
     const validCount = lengths.reduce((a, b) => a + b, 0);

@@ -142,7 +142,7 @@ export class Wav2vec2Method extends Module implements Method<SequenceBatch> {
     const div = diversityLoss(q.probPerplexity, q.numVars);
     const valid = new Float32Array(B * T);
     for (let b = 0; b < B; b++) valid.fill(1, b * T, b * T + lengths[b]);
-    const pen = featurePenalty(local.features, valid);
+    const pen = featurePenalty(local.extracted ?? local.features, valid);
     let loss = con.loss;
     if (c.diversityWeight > 0) loss = tf.add(loss, tf.mul(div, c.diversityWeight)) as tf.Scalar;
     if (c.featurePenalty > 0) loss = tf.add(loss, tf.mul(pen, c.featurePenalty)) as tf.Scalar;

@@ -91,15 +91,17 @@ export class AudioTransformerEncoder extends Module implements Encoder {
     if (c.frontend !== 'waveform' && x.shape[2] !== c.inputDim) throw new Error(`audio-transformer: input has ${x.shape[2]} features per frame, config inputDim is ${c.inputDim}`);
     const paddingMask = opts.paddingMask ? downsamplePaddingMask(opts.paddingMask, x.shape[1] as number, (n) => this.outputLength(n)) : undefined;
     const inputMask = opts.paddingMask;
-    const features = tf.tidy(() => {
+    const { features, extracted } = tf.tidy(() => {
       let h: tf.Tensor3D = c.frontend === 'waveform' ? (tf.expandDims(x, 2) as tf.Tensor3D) : (x as tf.Tensor3D);
       // Padded input is zeroed so that real frames near the end see the zeros a shorter input would.
       if (inputMask) h = tf.mul(h, tf.expandDims(tf.sub(1, tf.cast(inputMask, 'float32')), 2)) as tf.Tensor3D;
-      if (this.frontend) h = this.frontend.forward(h);
+      let conv: tf.Tensor3D | undefined;
+      if (this.frontend) h = conv = this.frontend.forward(h);
       if (this.featureNorm) h = this.featureNorm.forward(h) as tf.Tensor3D;
-      return this.drop(this.projection.forward(h), c.inputDropout) as tf.Tensor3D;
-    });
-    return paddingMask ? { features, paddingMask } : { features };
+      const projected = this.drop(this.projection.forward(h), c.inputDropout) as tf.Tensor3D;
+      return conv ? { features: projected, extracted: conv } : { features: projected };
+    }) as { features: tf.Tensor3D; extracted?: tf.Tensor3D };
+    return { features, ...(extracted ? { extracted } : {}), ...(paddingMask ? { paddingMask } : {}) };
   }
 
   context(local: LocalFeatures, opts: EncoderForwardOptions = {}): EncoderOutput {

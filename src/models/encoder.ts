@@ -23,6 +23,12 @@ export interface LocalFeatures {
   features: tf.Tensor3D;
   /** [B, T] float at the encoder frame rate, 1 where padding, if the input had a padding mask. */
   paddingMask?: tf.Tensor2D;
+  /**
+   * [B, T, C] the convolutional frontend's output before feature norm and projection (fairseq's
+   * `features`), when the encoder has one: the feature penalty belongs on these, since on the normalised,
+   * projected features it can be met by shrinking the projection to nothing.
+   */
+  extracted?: tf.Tensor3D;
 }
 
 export interface EncoderOutput extends LocalFeatures {
