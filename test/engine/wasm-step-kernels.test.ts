@@ -8,7 +8,8 @@ import { layerNorm } from '../../src/nn/layer-norm.ts';
 import { Rng } from '../../src/util/rng.ts';
 
 /**
- * The one-call batched SIMD product (wasm-simd-gemm.ts) and the sharing wasm Identity: the kernel
+ * The kernels added for the training step: the one-call batched SIMD product (wasm-simd-gemm.ts),
+ * the sharing wasm Identity and Square as Multiply: the kernel
  * against a float64 product on its own memory, the wasm BatchMatMul it serves against the cpu
  * backend's kernel (values and gradients through tf.grad), and autodiff's saved tensors on wasm.
  */
@@ -145,4 +146,22 @@ test('wasm Identity shares its input: a clone outlives its source, and nothing l
   w.dispose();
   assert.equal(tf.memory().numTensors, tensorsBefore);
   assert.equal(backend.numDataIds(), idsBefore);
+});
+
+test('wasm Square (as Multiply) equals x*x in float32, NaN included, and its gradient is 2 x dy', async () => {
+  const xv = Float32Array.from([0, -1.5, 2, 3e-20, -7.25, 1e19, Number.NaN]);
+  const w = [1, 2, 3, 4, 5, 6];
+  await initBackend('wasm');
+  const { y, dx } = tf.tidy(() => {
+    const grad = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.square(t), tf.tensor1d(w))));
+    return { y: tf.square(tf.tensor1d(xv)).dataSync().slice(), dx: grad(tf.tensor1d(xv.subarray(0, 6))).dataSync().slice() };
+  });
+  for (let i = 0; i < xv.length; i++) {
+    if (Number.isNaN(xv[i])) assert.ok(Number.isNaN(y[i]), 'square(NaN)');
+    else assert.equal(y[i], Math.fround(xv[i] * xv[i]), `square(${xv[i]})`);
+  }
+  for (let i = 0; i < w.length; i++) {
+    const expected = 2 * w[i] * xv[i];
+    assert.ok(Math.abs(dx[i] - expected) <= 1e-6 * Math.max(1, Math.abs(expected)), `d square at ${xv[i]}: ${dx[i]} vs ${expected}`);
+  }
 });
