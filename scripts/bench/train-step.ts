@@ -18,6 +18,7 @@ import { Linear } from '../../src/nn/linear.ts';
 import { normal } from '../../src/nn/init.ts';
 import { AdamW } from '../../src/train/adamw.ts';
 import { Rng } from '../../src/util/rng.ts';
+import { timeKernels } from './kernel-timer.ts';
 
 const B = 8;
 const T = 200;
@@ -107,23 +108,14 @@ async function runBackend(choice: BackendChoice, steps: number, warmup: number, 
     description: info?.description ?? name, loss_first: losses[0], loss_last: losses[losses.length - 1],
   };
   if (profile) {
-    const prof = await tf.profile(() => {
-      step();
-    });
-    const byKernel = new Map<string, number>();
-    const byShape = new Map<string, { ms: number; calls: number }>();
-    for (const k of prof.kernels) {
-      const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
-      byKernel.set(k.name, (byKernel.get(k.name) ?? 0) + ms);
-      const key = `${k.name} ${JSON.stringify(k.inputShapes)}`;
-      const e = byShape.get(key) ?? { ms: 0, calls: 0 };
-      e.ms += ms;
-      e.calls += 1;
-      byShape.set(key, e);
-    }
-    result.top_kernels = Object.fromEntries([...byKernel].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([k, v]) => [k, Math.round(v * 10) / 10]));
-    process.stderr.write(`train-step ${name}: kernel time by op and input shapes (one step, ${prof.kernels.length} kernels):\n`);
-    for (const [k, v] of [...byShape].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25)) process.stderr.write(`  ${v.ms.toFixed(1).padStart(8)} ms ${String(v.calls).padStart(4)}x ${k}\n`);
+    const timer = timeKernels(name);
+    timer.start();
+    const t0 = performance.now();
+    step();
+    const wall = performance.now() - t0;
+    timer.stop();
+    result.top_kernels = timer.byKernel(12);
+    process.stderr.write(timer.table(30, `train-step ${name}: one step of ${wall.toFixed(0)} ms; kernel time by op and input shapes`));
   }
   tf.dispose([x, labels, mask, oneHot, maskFlat, maskCount]);
   opt.dispose();

@@ -3,6 +3,8 @@ import { installWasmConvFilterGrad } from './wasm-conv-filter-grad.ts';
 import { installWasmConvInputGrad } from './wasm-conv-input-grad.ts';
 import { installBridgedKernels } from './kernel-bridge.ts';
 import { installCpuMatMul } from './cpu-matmul.ts';
+import { installWasmIdentity } from './wasm-identity.ts';
+import { installWasmSquare } from './wasm-square.ts';
 
 /**
  * The engine's kernel replacements and additions, installed once per process by `initBackend` so every
@@ -10,10 +12,12 @@ import { installCpuMatMul } from './cpu-matmul.ts';
  *  - wasm BatchMatMul/_FusedMatMul: transposed and batched products kept on XNNPACK's fast path;
  *  - wasm Conv2DBackpropFilter (missing in tfjs-backend-wasm) as a convolution on XNNPACK;
  *  - wasm Conv2DBackpropInput (a plain loop in tfjs-backend-wasm) as a convolution on XNNPACK;
+ *  - wasm Identity sharing its input's buffer (the stock kernel copies every tensor autodiff saves);
+ *  - wasm Square as Multiply(x, x) (the stock kernel's loop is ~7x slower);
  *  - wasm UnsortedSegmentSum, depthwise-conv gradients, Einsum (missing) bridged to the cpu kernels;
  *  - cpu BatchMatMul/_FusedMatMul: a register-tiled product, ~3x the stock kernel.
  */
-export const FAST_PATHS = ['wasm-matmul', 'wasm-conv2d-backprop-filter', 'wasm-conv2d-backprop-input', 'wasm-bridged-kernels', 'cpu-matmul'] as const;
+export const FAST_PATHS = ['wasm-matmul', 'wasm-conv2d-backprop-filter', 'wasm-conv2d-backprop-input', 'wasm-identity', 'wasm-square', 'wasm-bridged-kernels', 'cpu-matmul'] as const;
 
 let installed = false;
 
@@ -22,6 +26,8 @@ export function installFastPaths(): void {
   installWasmMatMul();
   installWasmConvFilterGrad();
   installWasmConvInputGrad();
+  installWasmIdentity();
+  installWasmSquare();
   installBridgedKernels('wasm');
   installCpuMatMul();
   installed = true;

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { makeView, releaseView, disposeTemp, wasmId, wasmModule } from './wasm-views.ts';
+import { makeView, releaseView, disposeTemp, wasmId, wasmModule, heapAddress, wasmMemory } from './wasm-views.ts';
+import { batchedGemm } from './wasm-simd-gemm.ts';
 
 /**
  * Matrix products on the wasm backend, kept on XNNPACK's fast path.
@@ -11,7 +12,10 @@ import { makeView, releaseView, disposeTemp, wasmId, wasmModule } from './wasm-v
  * score: Q K^T per head) falls to a naive triple loop about 10x slower. This kernel:
  *  - materialises a transposed operand with the Transpose kernel (a copy, ~1% of the product's cost);
  *  - folds the batch of A into rows when B has no batch (x[B,T,D] @ W[D,E] is one [B*T, D] product);
- *  - runs a batched product as one fast 2-D product per batch item, on zero-copy views.
+ *  - runs a batched product with small items (attention: one [T, T] x [T, d] product per head) in one
+ *    call of the SIMD kernel of wasm-simd-gemm.ts, and one with large items as one XNNPACK product
+ *    per item on zero-copy views (XNNPACK's per-call setup and thread wake-up, ~0.2-1 ms, would
+ *    dominate small items: 32 of them per attention product in hubert-tiny).
  * Results are the same products computed by XNNPACK's kernel instead of the loop, so they match the
  * stock kernel to float32 rounding (tested).
  */
@@ -19,6 +23,12 @@ import { makeView, releaseView, disposeTemp, wasmId, wasmModule } from './wasm-v
 type MatMulCFunc = (aId: number, aShape: Uint8Array, aRank: number, bId: number, bShape: Uint8Array, bRank: number, ta: number, tb: number, outId: number) => void;
 
 let cBatchMatMul: MatMulCFunc | null = null;
+
+/**
+ * Batch items up to this many multiply-adds (M*K*N) go to the one-call SIMD kernel: there XNNPACK's
+ * per-item overhead is comparable to the arithmetic. Attention items in hubert-tiny are 200*200*64.
+ */
+const SMALL_ITEM_MACS = 1 << 23;
 
 function shapeBytes(shape: number[]): Uint8Array {
   return new Uint8Array(new Int32Array(shape).buffer);
@@ -92,6 +102,11 @@ function fastProduct(backend: BackendWasm, a: TensorInfo, b: TensorInfo): Tensor
       releaseView(backend, b2);
       releaseView(backend, o2);
     }
+    return out;
+  }
+  if (m * k * n <= SMALL_ITEM_MACS) {
+    const gemm = batchedGemm(wasmMemory(backend));
+    gemm(heapAddress(backend, a), heapAddress(backend, b), heapAddress(backend, out), m, k, n, batch, batchA === 1 ? 0 : 4 * m * k, 4 * k * n, 4 * m * n);
     return out;
   }
   for (let i = 0; i < batch; i++) {

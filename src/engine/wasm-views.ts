@@ -13,12 +13,24 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
 interface WasmModuleLike {
   HEAPF32: Float32Array;
+  /** The threaded build's (shared) memory. */
+  wasmMemory?: WebAssembly.Memory;
+  /** The module's exports; the single-threaded build exports its memory here. */
+  asm?: { memory?: WebAssembly.Memory };
   cwrap(name: string, ret: string | null, args: string[]): (...a: unknown[]) => unknown;
   tfjs: { disposeData(id: number): void };
 }
 
 export function wasmModule(backend: BackendWasm): WasmModuleLike {
   return backend.wasm as unknown as WasmModuleLike;
+}
+
+/** The WebAssembly memory holding the backend's heap (shared in the threaded build). */
+export function wasmMemory(backend: BackendWasm): WebAssembly.Memory {
+  const mod = wasmModule(backend);
+  const memory = mod.wasmMemory ?? mod.asm?.memory;
+  if (!(memory instanceof WebAssembly.Memory)) throw new Error('wasm backend: its module exposes no WebAssembly.Memory');
+  return memory;
 }
 
 /** The wasm-side tensor id of a tensor on this backend. */
