@@ -27,7 +27,7 @@ import type { ImageTrainBatch } from '../data/image-batch.ts';
  *   {sampler: {kind: relative-position, patchSize: 8, gap: 3, jitter: 1}, pairsPerItem: 2, headHidden: 256}
  *
  * The segment fields (segmentLength, gapBins, target, orderAware, regressionLoss, balanceBins) belong to
- * the `segments` sampler; a relative-position config that sets one is refused.
+ * the `segments` sampler; a relative-position config that sets one to other than its default is refused.
  */
 export type GapSamplerConfig = { kind: 'segments' } | { kind: 'relative-position'; patchSize: number; gap: number; jitter: number };
 
@@ -88,9 +88,6 @@ function readSampler(f: Fields): GapSamplerConfig {
 function readTemporalGapConfig(f: Fields): TemporalGapConfig {
   const d = TEMPORAL_GAP_DEFAULTS;
   const sampler = readSampler(f);
-  if (sampler.kind === 'relative-position') {
-    for (const name of SEGMENT_FIELDS) if (f.has(name)) f.fail(name, `belongs to the segments sampler (audio); the relative-position sampler's target is one of the 8 neighbours`);
-  }
   const c: TemporalGapConfig = {
     sampler,
     segmentLength: f.int('segmentLength', d.segmentLength, { min: 1 }),
@@ -102,6 +99,12 @@ function readTemporalGapConfig(f: Fields): TemporalGapConfig {
     pairsPerItem: f.int('pairsPerItem', d.pairsPerItem, { min: 1 }),
     headHidden: f.int('headHidden', d.headHidden, { min: 0 }),
   };
+  if (sampler.kind === 'relative-position') {
+    // Set to their defaults they are harmless (the resolved config a resume re-reads holds every field).
+    for (const name of SEGMENT_FIELDS) {
+      if (JSON.stringify(c[name]) !== JSON.stringify(d[name])) f.fail(name, `belongs to the segments sampler (audio); the relative-position sampler's target is one of the 8 neighbours`);
+    }
+  }
   for (let i = 1; i < c.gapBins.length; i++) if (!(c.gapBins[i] > c.gapBins[i - 1])) f.fail('gapBins', `expected ascending edges, got [${c.gapBins.join(', ')}]`);
   if (c.target === 'bins' && c.gapBins.length === 0 && !c.orderAware) f.fail('gapBins', 'expected at least one edge (one bin is no task), or orderAware: true');
   f.done();

@@ -5,7 +5,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../../src/engine/backend.ts';
-import { buildRun } from '../../src/train/run.ts';
+import { buildRun, resumeLatest } from '../../src/train/run.ts';
+import { loadCheckpoint } from '../../src/train/checkpoint.ts';
 import { buildEncoder } from '../../src/models/registry.ts';
 import type { Encoder, EncoderOutput, LocalFeatures } from '../../src/models/encoder.ts';
 import { Module } from '../../src/nn/module.ts';
@@ -129,6 +130,9 @@ test('temporal-gap with the relative-position sampler: a zero head gives ln 8; t
   const read = (raw: object) => temporalGapDefinition.readConfig(new Fields(raw, 'methods[0].config'));
   assert.throws(() => read({ sampler: { ...sampler, segmentLength: 4 } }), /methods\[0\]\.config\.sampler\.segmentLength: unknown field/);
   assert.throws(() => read({ sampler, gapBins: [2] }), /methods\[0\]\.config\.gapBins: belongs to the segments sampler/);
+  // The resolved config (every field, as written beside the checkpoints) reads back to itself on resume.
+  const resolved = read({ sampler, pairsPerItem: 2 });
+  assert.deepEqual(read(JSON.parse(JSON.stringify(resolved))), resolved);
   assert.throws(() => read({ sampler: { kind: 'relative-position', gap: 2, jitter: 1 } }), /methods\[0\]\.config\.sampler\.gap: must exceed twice the jitter \(1\)/);
   assert.throws(() => read({ sampler: { kind: 'jigsaw' } }), /methods\[0\]\.config\.sampler\.kind: expected one of segments\|relative-position/);
   await assert.rejects(buildMethod(temporalGapDefinition, { sampler: { kind: 'relative-position' } }, encoder, data), /method m \(temporal-gap\) config\.sampler: a 3x3 grid of 8px patches with gap 3 and jitter 1 needs 32x32 pixels, the image is 8x8/);
@@ -152,6 +156,8 @@ test('image cpc: config errors name the field', async () => {
   const audio: DataInfo = { kind: 'features', inputDims: 20, isWaveform: false, labelSets: [], numTrain: 1, numValid: 0 };
   const cfg = cpcDefinition.readConfig(new Fields({ grid, context: 'gru' }, 'c'));
   assert.throws(() => cpcDefinition.create(cfg, { key: 'c', encoder, data: audio, layer: undefined, rng: new Rng(1), baseDir: '.' }), /method c \(cpc\) config\.grid: a patch grid is for image data/);
+  const resolved = cpcDefinition.readConfig(new Fields({ grid, steps: 2 }, 'c'));
+  assert.deepEqual(cpcDefinition.readConfig(new Fields(JSON.parse(JSON.stringify(resolved)), 'c')), resolved);
   assert.deepEqual(IMAGE_CPC_GRID_DEFAULTS, { rows: 7, cols: 7, patchSize: 8, gap: -4, jitter: 0, sequence: 'columns' });
   encoder.dispose();
 });
@@ -211,3 +217,38 @@ for (const [name, method, config, factor] of [
     assert.ok(counts.every((c) => c === counts[0]), `tensor count flat: ${counts.join(',')}`);
   });
 }
+
+test('relative position and image cpc together: a resumed run matches an uninterrupted one bitwise', async () => {
+  await initBackend('cpu');
+  const config = (maxSteps: number) => ({
+    seed: 7,
+    encoder: TINY_RESNET,
+    methods: [
+      { name: 'temporal-gap', config: GAP_CONFIG },
+      { name: 'cpc', config: CPC_CONFIG },
+    ],
+    data: { kind: 'image', source: 'digits-csv', path: DIGITS_CSV, maxTrain: 40, batchSize: 8 },
+    optim: { lr: 3e-3 },
+    schedule: { kind: 'constant' },
+    train: { maxSteps, logEvery: 1, checkpointEvery: 2 },
+  });
+  const deps = { buildEncoder: (c: Record<string, unknown>, ctx: { seed: number }) => buildEncoder(c, { seed: ctx.seed }) };
+  const train = async (maxSteps: number, outDir: string, resume: boolean) => {
+    const run = await buildRun(config(maxSteps), { baseDir: outDir, outDir, deps });
+    try {
+      if (resume) assert.ok(resumeLatest(run), 'a checkpoint to resume from');
+      await run.trainer.run();
+    } finally {
+      run.dispose();
+    }
+  };
+  const whole = mkdtempSync(join(tmpdir(), 'image-cpc-gap-a-'));
+  const split = mkdtempSync(join(tmpdir(), 'image-cpc-gap-b-'));
+  await train(4, whole, false);
+  await train(2, split, false);
+  await train(4, split, true);
+  const a = loadCheckpoint(join(whole, 'checkpoints', 'step-000000004'));
+  const b = loadCheckpoint(join(split, 'checkpoints', 'step-000000004'));
+  assert.ok(a.weights.has('temporal-gap.head.0.weight') && a.weights.has('cpc.context.weight_hh_l0') && a.weights.has('cpc.predictors.weight'), [...a.weights.keys()].join(' '));
+  for (const [name, t] of a.weights) assert.deepEqual(Array.from(b.weights.get(name)!.data), Array.from(t.data), name);
+});
