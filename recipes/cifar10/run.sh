@@ -12,7 +12,7 @@ backend="${backend:-wasm}"
 eval_train="${eval_train:-2000}"      # class-stratified training images the probe/kNN are fitted on (0: all 10,000)
 steps=()
 [ -n "${max_steps:-}" ] && steps=(--max-steps "$max_steps")
-methods=(rotation simclr masked-patch)
+methods=(rotation simclr masked-patch relative-position cpc)
 mkdir -p "$exp"
 
 stage 1 "check the data" && {
@@ -49,7 +49,7 @@ stage 3 "kNN and linear probe on frozen features (test split)" && {
 stage 4 "results table" && {
   node -e '
     const fs = require("fs"); const exp = process.argv[1];
-    const rows = [["simclr", "simclr"], ["rotation", "rotation"], ["masked-patch", "masked-patch"], ["random init (resnet)", "random-rotation"], ["random init (vit)", "random-masked-patch"]];
+    const rows = [["simclr", "simclr"], ["rotation", "rotation"], ["masked-patch", "masked-patch"], ["relative-position", "relative-position"], ["cpc", "cpc"], ["random init (resnet)", "random-rotation"], ["random init (vit)", "random-masked-patch"]];
     console.log("| encoder | kNN k=20 | kNN k=200 | linear probe |\n| --- | --- | --- | --- |");
     for (const [name, f] of rows) {
       const p = `${exp}/${f}.eval.json`; if (!fs.existsSync(p)) continue;

@@ -13,6 +13,8 @@ import { readNegativeStrategy } from './negative-strategy-config.ts';
 import { lengthsFromPaddingMask } from './masking.ts';
 import { contextIsCausal } from './causality.ts';
 import { cpcLoss, DEFAULT_CPC_LOSS } from './losses/cpc.ts';
+import { ImageCpcMethod, IMAGE_CPC_GRID_DEFAULTS, readImageCpcGrid, type ImageCpcGridConfig } from './image-cpc.ts';
+import { checkPatchInputs } from './patch-encoder-check.ts';
 
 /**
  * Contrastive Predictive Coding (van den Oord et al. 2018; defaults of CPC_audio, Rivière et al. 2020):
@@ -29,6 +31,10 @@ import { cpcLoss, DEFAULT_CPC_LOSS } from './losses/cpc.ts';
  *   trains the encoder's local feature network, the other methods its transformer).
  * - `auto` (default): `encoder` when the encoder's context is causal, else `gru` (probed once at build).
  * The encoder's plain forward is shared with the other methods of the run.
+ *
+ * On image data (`data.kind: image`) the same definition builds `ImageCpcMethod` (image-cpc.ts): the
+ * sequence is a grid of patches read down its rows (`grid`, default a 7x7 grid of 8px patches
+ * overlapping by half), the context is always the method's GRU, and `steps` must be below `grid.rows`.
  */
 export interface CpcMethodConfig {
   /** Steps ahead predicted (CPC_audio: 12 frames = 120 ms at 10 ms frames). */
@@ -42,6 +48,8 @@ export interface CpcMethodConfig {
   /** Width of the method's own GRU (`context: gru`; CPC_audio's hidden size 256). */
   contextDim: number;
   contextLayers: number;
+  /** The patch grid, for image data only (absent: IMAGE_CPC_GRID_DEFAULTS). */
+  grid?: ImageCpcGridConfig;
 }
 
 export const CPC_METHOD_DEFAULTS: CpcMethodConfig = {
@@ -111,13 +119,16 @@ function readCpcConfig(f: Fields): CpcMethodConfig {
     contextDim: f.int('contextDim', d.contextDim, { min: 1 }),
     contextLayers: f.int('contextLayers', d.contextLayers, { min: 1 }),
   };
+  if (f.has('grid')) c.grid = readImageCpcGrid(f.object('grid'));
   f.done();
   return c;
 }
 
 export const cpcDefinition: MethodDefinition<CpcMethodConfig> = {
   readConfig: readCpcConfig,
-  create(config: CpcMethodConfig, ctx: MethodBuildContext): CpcMethod {
+  create(config: CpcMethodConfig, ctx: MethodBuildContext): CpcMethod | ImageCpcMethod {
+    if (ctx.data.image) return createImageCpc(config, ctx);
+    if (config.grid) throw new InputError('a patch grid is for image data (data.kind: image); drop it for audio', { field: `method ${ctx.key} (cpc) config.grid` });
     let own = config.context === 'gru';
     if (config.context !== 'gru') {
       const causal = contextIsCausal(ctx.encoder);
@@ -133,3 +144,12 @@ export const cpcDefinition: MethodDefinition<CpcMethodConfig> = {
     return new CpcMethod(ctx.key, config, ctx.encoder, own, ctx.rng);
   },
 };
+
+function createImageCpc(config: CpcMethodConfig, ctx: MethodBuildContext): ImageCpcMethod {
+  const where = `method ${ctx.key} (cpc) config`;
+  const grid = config.grid ?? IMAGE_CPC_GRID_DEFAULTS;
+  checkPatchInputs(`method ${ctx.key} (cpc)`, ctx.encoder, ctx.data.image, grid, `${where}.grid`);
+  if (config.context === 'encoder') throw new InputError('the encoder has no row axis over the patch grid; image CPC runs its own GRU down the rows (context: gru or auto)', { field: `${where}.context` });
+  if (!(config.steps < grid.rows)) throw new InputError(`${config.steps} steps ahead, but the grid has ${grid.rows} rows: at most ${grid.rows - 1} (set steps or grid.rows)`, { field: `${where}.steps` });
+  return new ImageCpcMethod(ctx.key, config, grid, ctx.encoder, ctx.rng);
+}

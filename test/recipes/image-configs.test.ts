@@ -24,7 +24,7 @@ test('recipes/{cifar10,digits}/conf/*.yaml build their data, encoder and methods
   for (const [recipe, path] of [['cifar10', folder], ['digits', DIGITS_CSV]] as const) {
     const dir = join(repoRoot, 'recipes', recipe, 'conf');
     const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
-    assert.deepEqual(files.sort(), ['masked-patch.yaml', 'rotation.yaml', 'simclr.yaml'], recipe);
+    assert.deepEqual(files.sort(), ['cpc.yaml', 'masked-patch.yaml', 'relative-position.yaml', 'rotation.yaml', 'simclr.yaml'], recipe);
     for (const f of files) {
       const file = join(dir, f);
       const cfg = readRunConfig(applyOverrides(readConfigFile(file), [`data.path=${path}`]), file);
