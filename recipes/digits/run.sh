@@ -13,6 +13,7 @@ eval_train="${eval_train:-0}"      # training images the probe/kNN are fitted on
 steps=()
 [ -n "${max_steps:-}" ] && steps=(--max-steps "$max_steps")
 methods=(rotation simclr masked-patch relative-position cpc)
+methods+=(byol distill)             # distill after its teacher (simclr)
 mkdir -p "$exp"
 
 stage 1 "check the data" && {
@@ -24,7 +25,9 @@ stage 1 "check the data" && {
 stage 2 "pretrain (${methods[*]})" && {
   for m in "${methods[@]}"; do
     rm -rf "$exp/$m"
-    ssl train --config "$here/conf/$m.yaml" --out "$exp/$m" --backend "$backend" --no-progress \
+    conf="$here/conf/$m.yaml"    # distill: the teacher is this exp's simclr run (conf/distill.yaml assumes the default exp)
+    [ "$m" = distill ] && { conf="$exp/distill.yaml"; sed "s|teacher: [^,}]*|teacher: $(cd "$exp" && pwd)/simclr|" "$here/conf/distill.yaml" > "$conf"; }
+    ssl train --config "$conf" --out "$exp/$m" --backend "$backend" --no-progress \
       --set data.path="$data" "${steps[@]}" 2> "$exp/$m.train.log" || { tail -n 5 "$exp/$m.train.log"; exit 1; }
     tail -n 2 "$exp/$m.train.log"
   done
@@ -37,7 +40,7 @@ stage 3 "kNN and linear probe on frozen features (test split)" && {
     grep -v '^{' "$exp/$m.eval.txt"
   done
   # The random-init baselines: the same encoders at their initial weights (the configs' seeds).
-  for m in rotation masked-patch; do
+  for m in rotation masked-patch distill; do
     ssl eval knn+probe --random-init "$here/conf/$m.yaml" --images "$data" --max-train "$eval_train" --backend "$backend" --out "$exp/random-$m.eval.json" > "$exp/random-$m.eval.txt"
     grep -v '^{' "$exp/random-$m.eval.txt"
   done
@@ -48,6 +51,7 @@ stage 4 "results table" && {
   node -e '
     const fs = require("fs"); const exp = process.argv[1];
     const rows = [["simclr", "simclr"], ["rotation", "rotation"], ["masked-patch", "masked-patch"], ["relative-position", "relative-position"], ["cpc", "cpc"], ["random init (resnet)", "random-rotation"], ["random init (vit)", "random-masked-patch"]];
+    rows.push(["byol", "byol"], ["distill (half-width student)", "distill"], ["random init (student resnet)", "random-distill"]);
     console.log("| encoder | kNN k=20 | kNN k=200 | linear probe |\n| --- | --- | --- | --- |");
     for (const [name, f] of rows) {
       const p = `${exp}/${f}.eval.json`; if (!fs.existsSync(p)) continue;

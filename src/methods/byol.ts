@@ -13,9 +13,11 @@ import { encoderLike, freeze, prefixed, registryEncoderFactory, type EncoderFact
 import { POOLINGS, poolFrames, type Pooling } from './embedding-pool.ts';
 import type { TwoViewSampler } from './views/two-view-sampler.ts';
 import { DEFAULT_VIEWS, VIEW_SAMPLERS } from './views/registry.ts';
+import { checkImageEncoder } from './image-tensor.ts';
 
 /**
- * BYOL (Grill et al. 2020), with BYOL-A's audio views (Niizumi et al. 2021) by default. Two views of
+ * BYOL (Grill et al. 2020), with BYOL-A's audio views (Niizumi et al. 2021) by default, or image crops
+ * and colour (`views.kind: byol-image`, ./views/byol-image.ts). Two views of
  * every item go through the online network (the run's encoder, pooled over frames, a projector MLP and
  * a predictor MLP) and through the target network (an EMA copy of the encoder and the projector, no
  * predictor); each view's prediction regresses the other view's target projection with 2 - 2 cos,
@@ -32,7 +34,7 @@ export interface ByolConfig {
   /** EMA momentum at step 0 and at the end (BYOL: 0.996 -> 1 on ImageNet; 0.99 suits short runs). */
   tauBase: number;
   tauFinal: number;
-  /** Frame pooling before the projector (BYOL-A: mean + max). */
+  /** Frame pooling before the projector (BYOL-A: mean + max); image views pool by the token mean instead. */
   pooling: Pooling;
   /** The view generator: `{kind, ...its fields}` (kind from the data kind when absent). */
   views: { [k: string]: JsonValue; kind: string };
@@ -84,6 +86,7 @@ export class ByolMethod extends Module implements Method {
   }
 
   private embed(encoder: Encoder, input: EncoderInput, layer: number | undefined): tf.Tensor2D {
+    if (this.views.embed) return this.views.embed(encoder, input, layer);
     const out = encoder.forward(input.x, { paddingMask: input.paddingMask, maxLayer: layer });
     const h = layer !== undefined ? out.hidden[layer] : out.output;
     if (!h) throw new Error(`byol: layer ${layer} asked, the encoder returned ${out.hidden.length} hidden states`);
@@ -183,8 +186,12 @@ export function createByolDefinition(factory: EncoderFactory = registryEncoderFa
       const { kind, ...rest } = config.views;
       const def = VIEW_SAMPLERS[kind];
       if (!def) throw new InputError(`unknown view generator "${kind}"`, { field: `${ctx.key}.config.views.kind` });
+      if (ctx.data.image && kind === 'byol-a') {
+        throw new InputError('byol-a views read log-mel features; the data is images (set views.kind: byol-image)', { field: `${ctx.key}.config.views.kind` });
+      }
       const views = def.create(def.readConfig(new Fields(rest, `${ctx.key}.config.views`)), ctx.data);
       try {
+        if (views.accepts.includes('image')) checkImageEncoder(`${ctx.key} (byol)`, ctx.encoder, ctx.data.image);
         return new ByolMethod(ctx.key, config, ctx.encoder, views, factory, ctx.rng);
       } catch (e) {
         views.dispose();

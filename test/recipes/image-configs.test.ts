@@ -23,7 +23,8 @@ test('recipes/{cifar10,digits}/conf/*.yaml build their data, encoder and methods
   const folder = writeImageFolder(30, 32).root;
   for (const [recipe, path] of [['cifar10', folder], ['digits', DIGITS_CSV]] as const) {
     const dir = join(repoRoot, 'recipes', recipe, 'conf');
-    const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
+    // byol.yaml and distill.yaml (which needs its teacher's checkpoint): test/recipes/image-bootstrap-configs.test.ts
+    const files = readdirSync(dir).filter((f) => f.endsWith('.yaml') && f !== 'byol.yaml' && f !== 'distill.yaml');
     assert.deepEqual(files.sort(), ['cpc.yaml', 'masked-patch.yaml', 'relative-position.yaml', 'rotation.yaml', 'simclr.yaml'], recipe);
     for (const f of files) {
       const file = join(dir, f);

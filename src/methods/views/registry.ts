@@ -1,5 +1,6 @@
 import type { ViewSamplerDefinition } from './two-view-sampler.ts';
 import { byolaAudioViewsDefinition } from './byola-audio.ts';
+import { byolImageViewsDefinition } from './byol-image.ts';
 
 /**
  * View generators two-view methods (BYOL) can name in `views.kind`. Adding one (image crops and colour)
@@ -8,8 +9,10 @@ import { byolaAudioViewsDefinition } from './byola-audio.ts';
  */
 export const VIEW_SAMPLERS: Readonly<Record<string, ViewSamplerDefinition<unknown>>> = {
   'byol-a': byolaAudioViewsDefinition as ViewSamplerDefinition<unknown>,
+  'byol-image': byolImageViewsDefinition as ViewSamplerDefinition<unknown>,
 };
 
 export const DEFAULT_VIEWS: Readonly<Record<string, string>> = {
   features: 'byol-a',
+  image: 'byol-image',
 };

@@ -3,6 +3,7 @@ import type { Batch } from '../../data/source.ts';
 import type { DataInfo } from '../../data/registry.ts';
 import type { Fields, JsonValue } from '../../util/fields.ts';
 import type { Rng } from '../../util/rng.ts';
+import type { Encoder } from '../../models/encoder.ts';
 import type { EncoderInput } from '../method.ts';
 
 /**
@@ -20,6 +21,11 @@ export interface TwoViewSampler<B extends Batch = Batch> {
   readonly accepts: readonly string[];
   /** [view 1, view 2] of every item, same batch order. `training` false: validation (state left alone). */
   views(batch: B, rng: Rng, training: boolean): [EncoderInput, EncoderInput];
+  /**
+   * One vector [B, D] per view from an encoder (the online or the target network), when the modality
+   * pools its own way (images: the mean of the output tokens). Absent: the method's frame pooling.
+   */
+  embed?(encoder: Encoder, input: EncoderInput, layer: number | undefined): tf.Tensor2D;
   /** Checkpointed, never trained (names start with `prefix`). */
   buffers?(prefix: string): Map<string, tf.Variable>;
   afterStep?(): void;
