@@ -6,7 +6,8 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/../lib/stages.sh"
-data="${data:-/work/shared/data/cifar10}"
+source "$here/../lib/image-methods.sh"
+data="${data:-$repo_root/../shared/data/cifar10}"
 exp="${exp:-exp/cifar10}"
 backend="${backend:-wasm}"
 eval_train="${eval_train:-2000}"      # class-stratified training images the probe/kNN are fitted on (0: all 10,000)
@@ -24,42 +25,5 @@ stage 1 "check the data" && {
   done_stage 1
 }
 
-stage 2 "pretrain (${methods[*]})" && {
-  for m in "${methods[@]}"; do
-    rm -rf "$exp/$m"
-    conf="$here/conf/$m.yaml"    # distill: the teacher is this exp's rotation run (conf/distill.yaml assumes the default exp)
-    [ "$m" = distill ] && { conf="$exp/distill.yaml"; sed "s|teacher: [^,}]*|teacher: $(cd "$exp" && pwd)/rotation|" "$here/conf/distill.yaml" > "$conf"; }
-    ssl train --config "$conf" --out "$exp/$m" --backend "$backend" --no-progress \
-      --set data.path="$data" "${steps[@]}" 2> "$exp/$m.train.log" || { tail -n 5 "$exp/$m.train.log"; exit 1; }
-    tail -n 2 "$exp/$m.train.log"
-  done
-  done_stage 2
-}
-
-stage 3 "kNN and linear probe on frozen features (test split)" && {
-  for m in "${methods[@]}"; do
-    ssl eval knn+probe --checkpoint "$exp/$m" --images "$data" --max-train "$eval_train" --backend "$backend" --out "$exp/$m.eval.json" > "$exp/$m.eval.txt"
-    grep -v '^{' "$exp/$m.eval.txt"
-  done
-  # The random-init baselines: the same encoders at their initial weights (the configs' seeds).
-  for m in rotation masked-patch distill; do
-    ssl eval knn+probe --random-init "$here/conf/$m.yaml" --images "$data" --max-train "$eval_train" --backend "$backend" --out "$exp/random-$m.eval.json" > "$exp/random-$m.eval.txt"
-    grep -v '^{' "$exp/random-$m.eval.txt"
-  done
-  done_stage 3
-}
-
-stage 4 "results table" && {
-  node -e '
-    const fs = require("fs"); const exp = process.argv[1];
-    const rows = [["simclr", "simclr"], ["rotation", "rotation"], ["masked-patch", "masked-patch"], ["relative-position", "relative-position"], ["cpc", "cpc"], ["random init (resnet)", "random-rotation"], ["random init (vit)", "random-masked-patch"]];
-    rows.push(["byol", "byol"], ["distill (half-width student)", "distill"], ["random init (student resnet)", "random-distill"]);
-    console.log("| encoder | kNN k=20 | kNN k=200 | linear probe |\n| --- | --- | --- | --- |");
-    for (const [name, f] of rows) {
-      const p = `${exp}/${f}.eval.json`; if (!fs.existsSync(p)) continue;
-      const a = JSON.parse(fs.readFileSync(p, "utf8")).accuracy; const pc = (v) => (100 * v).toFixed(1) + "%";
-      console.log(`| ${name} | ${pc(a["k=20"])} | ${pc(a["k=200"])} | ${pc(a.probe)} |`);
-    }' "$exp" | tee "$exp/results.md"
-  done_stage 4
-}
+image_method_stages rotation
 recipe_summary
