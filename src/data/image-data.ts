@@ -16,7 +16,7 @@ import { IMAGE_SOURCE_FIELDS, loadImageSplits, readImageSourceSpec, uniformImage
  *   data:
  *     kind: image
  *     source: folder            # folder | cifar-binary | digits-csv (see image-source.ts)
- *     path: /work/shared/data/cifar10
+ *     path: ../shared/data/cifar10
  *     size: 32
  *     normalize: cifar10
  *     maxTrain: 0               # train on a seeded, class-stratified subset of this many images (0: all)

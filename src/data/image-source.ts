@@ -18,7 +18,7 @@ import { CIFAR10_STATS, type ChannelStats } from '../image/transforms/normalize.
  *   source: folder            # root/<trainSplit>/<class>/*.{jpg,png} and root/<testSplit>/<class>/...
  *           cifar-binary      # data_batch_{1..5}.bin (train) and test_batch.bin (test)
  *           digits-csv        # digits.csv.gz; train/test by a stratified split (testFraction, splitSeed)
- *   path: /work/shared/data/cifar10
+ *   path: ../shared/data/cifar10
  *   size: 32                  # resize every image (or [height, width]); absent: the files' own size
  *   channels: 3               # folder only: 3, or 1 for luma
  *   normalize: cifar10        # none | cifar10 | {mean: [...], std: [...]}
