@@ -1,11 +1,8 @@
-import * as tf from '@tensorflow/tfjs-core';
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { Encoder } from '../models/encoder.ts';
-import { loadCheckpoint, resolveCheckpoint } from '../train/checkpoint.ts';
-import { ENCODER_PREFIX } from '../train/parameters.ts';
-import { InputError, errorMessage } from '../util/errors.ts';
-import type { JsonValue } from '../util/fields.ts';
+import { loadTrainedEncoder } from '../train/trained-encoder.ts';
+import { InputError } from '../util/errors.ts';
 import { freeze, type EncoderFactory } from './frozen-copy.ts';
 
 /**
@@ -25,25 +22,7 @@ export interface LoadedTeacher {
 export function loadTeacher(path: string, baseDir: string, factory: EncoderFactory, field: string): LoadedTeacher {
   const full = isAbsolute(path) ? path : resolve(baseDir, path);
   if (!existsSync(full)) throw new InputError('teacher checkpoint not found (train the teacher first, or fix the path)', { file: full, field });
-  const dir = resolveCheckpoint(full);
-  const c = loadCheckpoint(dir);
-  let encoder: Encoder;
-  try {
-    encoder = factory(c.model.encoder as Record<string, JsonValue>);
-  } catch (e) {
-    throw new InputError(`the teacher's encoder cannot be built: ${errorMessage(e)}`, { file: `${dir}/model.json`, field: 'encoder' });
-  }
-  try {
-    for (const [name, v] of encoder.namedParameters()) {
-      const a = c.weights.get(ENCODER_PREFIX + name);
-      if (!a) throw new InputError(`tensor "${ENCODER_PREFIX}${name}" of the teacher's encoder is missing`, { file: `${dir}/weights.safetensors` });
-      if (a.shape.join(',') !== v.shape.join(',')) throw new InputError(`tensor "${ENCODER_PREFIX}${name}" is [${a.shape}], the encoder expects [${v.shape}]`, { file: `${dir}/weights.safetensors` });
-      tf.tidy(() => v.assign(tf.tensor(a.data, a.shape, 'float32')));
-    }
-  } catch (e) {
-    encoder.dispose();
-    throw e;
-  }
+  const { encoder, dir, step } = loadTrainedEncoder(full, factory);
   freeze(encoder);
-  return { encoder, dir, step: c.model.step };
+  return { encoder, dir, step };
 }

@@ -32,14 +32,20 @@ function readJson(file: string): Record<string, JsonValue> {
   }
 }
 
-export function loadTrainedEncoder(path: string): TrainedEncoder {
+/** `build` rebuilds the architecture from model.json's `encoder` (default: the encoder registry). */
+export function loadTrainedEncoder(path: string, build?: (config: Record<string, JsonValue>) => Encoder): TrainedEncoder {
   if (!existsSync(path)) throw new InputError('no such checkpoint or run folder', { file: path });
   const dir = resolveCheckpoint(path);
   for (const f of ['model.json', 'weights.safetensors']) if (!existsSync(join(dir, f))) throw new InputError(`incomplete checkpoint: ${f} is missing`, { file: dir });
   const modelFile = join(dir, 'model.json');
   const model = readJson(modelFile) as unknown as ModelJson;
   if (model.format !== CHECKPOINT_FORMAT) throw new InputError(`not a speech-ssl checkpoint (format "${String(model.format)}")`, { file: modelFile });
-  const encoder = buildEncoder(model.encoder, { file: modelFile, field: 'encoder' });
+  let encoder: Encoder;
+  try {
+    encoder = build ? build(model.encoder) : buildEncoder(model.encoder, { file: modelFile, field: 'encoder' });
+  } catch (e) {
+    throw e instanceof InputError ? e : new InputError(`the encoder cannot be built: ${errorMessage(e)}`, { file: modelFile, field: 'encoder' });
+  }
   const weightsFile = join(dir, 'weights.safetensors');
   const weights = readSafetensors(weightsFile).tensors;
   try {
