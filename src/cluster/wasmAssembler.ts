@@ -125,6 +125,14 @@ export class FunctionBuilder {
   f32x4Min(): this { return this.simd(0xe8); }
   f32x4Max(): this { return this.simd(0xe9); }
   f64x2Add(): this { return this.simd(0xf0); }
+  v128And(): this { return this.simd(0x4e); }
+  v128Xor(): this { return this.simd(0x51); }
+  f32x4Nearest(): this { return this.simd(0x6a); }
+  i32x4Shl(): this { return this.simd(0xab); }
+  f32x4Abs(): this { return this.simd(0xe0); }
+  f32x4Neg(): this { return this.simd(0xe1); }
+  f32x4Div(): this { return this.simd(0xe7); }
+  i32x4TruncSatF32x4S(): this { return this.simd(0xf8); }
 
   /** Encoded body: local declarations (one run per local) then the expression. */
   encode(): number[] {
@@ -134,11 +142,15 @@ export class FunctionBuilder {
   }
 }
 
-/** A module that imports its memory as `env.memory` and exports the given functions. */
-export function assembleModule(functions: { name: string; fn: FunctionBuilder }[]): Uint8Array<ArrayBuffer> {
+/**
+ * A module that imports its memory as `env.memory` and exports the given functions. `sharedMemory`
+ * declares the import shared (as the threaded wasm backend's memory is; the declaration must match).
+ */
+export function assembleModule(functions: { name: string; fn: FunctionBuilder }[], sharedMemory = false): Uint8Array<ArrayBuffer> {
   const section = (id: number, content: number[]) => [id, ...uleb(content.length), ...content];
   const types = functions.map(({ fn }) => [0x60, ...vec(fn.params.map((t) => [t])), ...vec(fn.results.map((t) => [t]))]);
-  const imports = [[...uleb(3), ...bytesOf('env'), ...uleb(6), ...bytesOf('memory'), 0x02, 0x00, 1]];
+  const limits = sharedMemory ? [0x03, 1, ...uleb(65536)] : [0x00, 1];
+  const imports = [[...uleb(3), ...bytesOf('env'), ...uleb(6), ...bytesOf('memory'), 0x02, ...limits]];
   const funcs = functions.map((_, i) => uleb(i));
   const exports = functions.map(({ name }, i) => [...uleb(bytesOf(name).length), ...bytesOf(name), 0x00, ...uleb(i)]);
   const code = functions.map(({ fn }) => fn.encode());

@@ -5,6 +5,7 @@ import { installBridgedKernels } from './kernel-bridge.ts';
 import { installCpuMatMul } from './cpu-matmul.ts';
 import { installWasmIdentity } from './wasm-identity.ts';
 import { installWasmSquare } from './wasm-square.ts';
+import { installGeluKernels } from './gelu-kernels.ts';
 
 /**
  * The engine's kernel replacements and additions, installed once per process by `initBackend` so every
@@ -15,9 +16,10 @@ import { installWasmSquare } from './wasm-square.ts';
  *  - wasm Identity sharing its input's buffer (the stock kernel copies every tensor autodiff saves);
  *  - wasm Square as Multiply(x, x) (the stock kernel's loop is ~7x slower);
  *  - wasm UnsortedSegmentSum, depthwise-conv gradients, Einsum (missing) bridged to the cpu kernels;
- *  - cpu BatchMatMul/_FusedMatMul: a register-tiled product, ~3x the stock kernel.
+ *  - cpu BatchMatMul/_FusedMatMul: a register-tiled product, ~3x the stock kernel;
+ *  - GELU and its gradient as kernels of their own on wasm (SIMD) and cpu (nn/gelu.ts uses them).
  */
-export const FAST_PATHS = ['wasm-matmul', 'wasm-conv2d-backprop-filter', 'wasm-conv2d-backprop-input', 'wasm-identity', 'wasm-square', 'wasm-bridged-kernels', 'cpu-matmul'] as const;
+export const FAST_PATHS = ['wasm-matmul', 'wasm-conv2d-backprop-filter', 'wasm-conv2d-backprop-input', 'wasm-identity', 'wasm-square', 'wasm-bridged-kernels', 'cpu-matmul', 'gelu-kernels'] as const;
 
 let installed = false;
 
@@ -30,5 +32,6 @@ export function installFastPaths(): void {
   installWasmSquare();
   installBridgedKernels('wasm');
   installCpuMatMul();
+  installGeluKernels();
   installed = true;
 }

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { GELU_KERNEL, GELU_GRAD_KERNEL, hasGeluKernels } from '../engine/gelu-kernels.ts';
 
 const INV_SQRT2 = Math.SQRT1_2;
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
@@ -8,7 +9,7 @@ const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
  * PyTorch's default (`approximate='none'`), not the tanh approximation. The gradient
  * Phi(x) + x * phi(x) is written out so that the backward pass reuses Phi from the forward pass.
  */
-export const gelu: (x: tf.Tensor) => tf.Tensor = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+const geluComposite: (x: tf.Tensor) => tf.Tensor = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
   const [x, save] = args as [tf.Tensor, tf.GradSaveFunc];
   const cdf = tf.mul(tf.add(tf.erf(tf.mul(x, INV_SQRT2)), 1), 0.5);
   save([x, cdf]);
@@ -21,6 +22,27 @@ export const gelu: (x: tf.Tensor) => tf.Tensor = tf.customGrad((...args: Array<t
     },
   };
 }) as (x: tf.Tensor) => tf.Tensor;
+
+/** The same function on the engine's GELU kernels (one pass forward, one backward; engine/gelu-kernels.ts). */
+const geluKernels: (x: tf.Tensor) => tf.Tensor = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+  const [x, save] = args as [tf.Tensor, tf.GradSaveFunc];
+  save([x]);
+  return {
+    value: tf.engine().runKernel(GELU_KERNEL, { x }, {}) as tf.Tensor,
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.engine().runKernel(GELU_GRAD_KERNEL, { dy, x: saved[0] }, {}) as tf.Tensor,
+  };
+}) as (x: tf.Tensor) => tf.Tensor;
+
+/**
+ * GELU, exact form. Runs on the engine's GELU kernels where the backend has them (wasm and cpu once the
+ * engine's fast paths are installed), else on the composite Erf/Exp form above.
+ */
+export function gelu(x: tf.Tensor): tf.Tensor {
+  return x.dtype === 'float32' && hasGeluKernels() ? geluKernels(x) : geluComposite(x);
+}
+
+/** The composite form, whatever the backend has (tests compare the two). */
+export { geluComposite };
 
 /** Module-free activation registry used by configs (`activation: "gelu"`). */
 export type Activation = 'gelu' | 'relu' | 'tanh' | 'identity';
