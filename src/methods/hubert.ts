@@ -6,7 +6,8 @@ import type { SequenceBatch } from '../data/sequence.ts';
 import type { Fields } from '../util/fields.ts';
 import type { Rng } from '../util/rng.ts';
 import type { LossContext, LossOutput, Method, MethodBuildContext, MethodDefinition } from './method.ts';
-import { computeSpanMask, lengthsFromPaddingMask, spanMaskTensor, DEFAULT_SPAN_MASK } from './masking.ts';
+import { DEFAULT_SPAN_MASK } from './masking.ts';
+import { maskedForward } from './masked-forward.ts';
 import { alignLabelsToFrames } from './label-alignment.ts';
 import { DEFAULT_HUBERT_LOSS, hubertPredictionLoss } from './losses/hubert.ts';
 import { featurePenalty } from './losses/feature-penalty.ts';
@@ -112,22 +113,13 @@ export class HubertMethod extends Module implements Method<SequenceBatch> {
 
   loss(batch: SequenceBatch, ctx: LossContext): LossOutput {
     const c = this.config;
-    const input = ctx.encoderInput();
-    const local = ctx.encoder.features(input.x, { paddingMask: input.paddingMask });
-    const [B, T] = local.features.shape;
-    const lengths = local.paddingMask ? lengthsFromPaddingMask(local.paddingMask.dataSync(), B, T) : new Int32Array(B).fill(T);
-    const mask = computeSpanMask(B, T, { maskProb: c.maskProb, maskLength: c.maskLength, minMasks: c.minMasks, requireSameMasks: c.requireSameMasks }, ctx.rng, lengths);
-    const out = ctx.encoder.context(local, { frameMask: spanMaskTensor(mask) });
-    const rep = ctx.layer !== undefined ? out.hidden[ctx.layer] : out.output;
-    if (!rep) throw new Error(`hubert: layer ${ctx.layer} asked, the encoder returned ${out.hidden.length} hidden states`);
+    const { local, lengths, mask, rep, frames: T, valid } = maskedForward('hubert', ctx, c);
     const labels = frameLabels(batch, c.labelSet, this.labelsPerInputFrame, this.stride, lengths, T);
     const projected = this.projection.forward(rep);
     const pred = hubertPredictionLoss(
       { projected, labelEmbeddings: this.labelEmbeddings as tf.Tensor2D, labels, mask: mask.data },
       { temperature: c.temperature, maskedWeight: c.maskedWeight, unmaskedWeight: c.unmaskedWeight },
     );
-    const valid = new Float32Array(B * T);
-    for (let b = 0; b < B; b++) valid.fill(1, b * T, b * T + lengths[b]);
     const pen = featurePenalty(local.extracted ?? local.features, valid);
     const loss = c.featurePenalty > 0 ? (tf.add(pred.loss, tf.mul(pen, c.featurePenalty)) as tf.Scalar) : pred.loss;
     const m = pred.metrics;

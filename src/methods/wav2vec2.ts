@@ -6,7 +6,7 @@ import type { SequenceBatch } from '../data/sequence.ts';
 import type { Fields, JsonValue } from '../util/fields.ts';
 import type { Rng } from '../util/rng.ts';
 import type { LossContext, LossOutput, Method, MethodBuildContext, MethodDefinition, StepInfo } from './method.ts';
-import { computeSpanMask, lengthsFromPaddingMask, spanMaskTensor } from './masking.ts';
+import { maskedForward } from './masked-forward.ts';
 import { DEFAULT_GUMBEL_QUANTIZER, GumbelVectorQuantizer } from './quantizer.ts';
 import { makeNegativeSampler, type NegativeSampler, type NegativeStrategyConfig } from './negatives.ts';
 import { readNegativeStrategy } from './negative-strategy-config.ts';
@@ -127,21 +127,12 @@ export class Wav2vec2Method extends Module implements Method<SequenceBatch> {
 
   loss(_batch: SequenceBatch, ctx: LossContext): LossOutput {
     const c = this.config;
-    const input = ctx.encoderInput();
-    const local = ctx.encoder.features(input.x, { paddingMask: input.paddingMask });
-    const [B, T] = local.features.shape;
-    const lengths = local.paddingMask ? lengthsFromPaddingMask(local.paddingMask.dataSync(), B, T) : new Int32Array(B).fill(T);
-    const mask = computeSpanMask(B, T, { maskProb: c.maskProb, maskLength: c.maskLength, minMasks: c.minMasks, requireSameMasks: c.requireSameMasks }, ctx.rng, lengths);
-    const out = ctx.encoder.context(local, { frameMask: spanMaskTensor(mask) });
-    const rep = ctx.layer !== undefined ? out.hidden[ctx.layer] : out.output;
-    if (!rep) throw new Error(`wav2vec2: layer ${ctx.layer} asked, the encoder returned ${out.hidden.length} hidden states`);
+    const { local, lengths, mask, rep, valid } = maskedForward('wav2vec2', ctx, c);
     const q = this.quantizer.forward(local.features, { rng: ctx.rng, frames: mask.data });
     const targets = this.projectQ.forward(q.quantized) as tf.Tensor3D;
     const context = this.finalProj.forward(rep) as tf.Tensor3D;
     const con = wav2vec2ContrastiveLoss({ context, targets, mask: mask.data }, this.sampler, ctx.rng, { temperature: c.logitTemperature, numNegatives: c.numNegatives });
     const div = diversityLoss(q.probPerplexity, q.numVars);
-    const valid = new Float32Array(B * T);
-    for (let b = 0; b < B; b++) valid.fill(1, b * T, b * T + lengths[b]);
     const pen = featurePenalty(local.extracted ?? local.features, valid);
     let loss = con.loss;
     if (c.diversityWeight > 0) loss = tf.add(loss, tf.mul(div, c.diversityWeight)) as tf.Scalar;
