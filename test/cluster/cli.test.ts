@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeNpy, readNpy } from '../../src/util/npy.ts';
@@ -53,7 +53,19 @@ test('speech-ssl kmeans writes centroids and sidecar; label writes .km and dict.
     for (let i = 3; i < ids.length; i++) assert.equal(ids[i], ids[i - 3]);
     assert.equal(new Set(ids).size, 3);
   }
-  assert.equal(readFileSync(join(dir, 'lab', 'dict.km.txt'), 'utf8').trim().split('\n').length, 3);
+  const dict = readFileSync(join(dir, 'lab', 'dict.km.txt'), 'utf8');
+  assert.equal(dict.trim().split('\n').length, 3);
+  assert.equal(dict.trim().split('\n').reduce((n, l) => n + Number(l.split(' ')[1]), 0), 300, 'counts over the 6 x 50 training frames');
+
+  // Labelling another split afterwards writes its .km but keeps the training split's dictionary.
+  copyFileSync(join(dir, 'train_0_2.npy'), join(dir, 'valid_0_1.npy'));
+  copyFileSync(join(dir, 'train_0_2.len'), join(dir, 'valid_0_1.len'));
+  writeFileSync(join(dir, 'valid.tsv'), readFileSync(join(dir, 'train.tsv'), 'utf8').split('\n').slice(0, 4).join('\n') + '\n');
+  const valid = cli('label', dir, '--split', 'valid', '--centroids', join(dir, 'km3'), '--out', join(dir, 'lab'), '--manifest', join(dir, 'valid.tsv'), '--label-rate', '100');
+  assert.equal(valid.code, 0, valid.err);
+  assert.equal(readFileSync(join(dir, 'lab', 'valid.km'), 'utf8').trim().split('\n').length, 3);
+  assert.equal(readFileSync(join(dir, 'lab', 'dict.km.txt'), 'utf8'), dict, 'dict.km.txt unchanged by the valid split');
+  assert.match(valid.out, /kept: written for train/);
 });
 
 test('label refuses a manifest with a different line count and a wrong label rate, writing nothing', () => {

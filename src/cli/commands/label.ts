@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Command } from '../command.ts';
 import type { Args } from '../../util/args.ts';
@@ -13,8 +14,10 @@ const command: Command = {
   usage: `speech-ssl label FEATURES --centroids PREFIX --out DIR [options]
 
 FEATURES as for \`speech-ssl kmeans\`. Writes DIR/{split}.km (one line per utterance, space-separated cluster
-ids) and DIR/dict.km.txt ("id count" for each of the k clusters). With --manifest, lines follow the manifest
-and the label lengths are checked against the audio at --label-rate (refused when they do not match).
+ids) and DIR/dict.km.txt ("id count" for each of the k clusters, counted on the split labelled; written for
+the train split, or for any split when DIR has none yet, so labelling valid or test after train keeps the
+training counts). With --manifest, lines follow the manifest and the label lengths are checked against the
+audio at --label-rate (refused when they do not match).
 
   --centroids PREFIX   PREFIX.npy from \`speech-ssl kmeans\` (PREFIX.npy also accepted)
   --split NAME         shard split to read, and the .km name (default: the shard split, the manifest name, or "train")
@@ -52,10 +55,12 @@ and the label lengths are checked against the audio at --label-rate (refused whe
     if (manifest) validateKmLabels(labels, manifest, { labelRate, sampleRate, toleranceSeconds: tolerance }, { file: kmFile, numClusters: k });
     const counts = clusterCounts(labels, k);
     writeKmFile(kmFile, labels);
-    writeKmDictionary(join(outDir, 'dict.km.txt'), counts);
+    const dictFile = join(outDir, 'dict.km.txt');
+    const writeDict = name === 'train' || !existsSync(dictFile);
+    if (writeDict) writeKmDictionary(dictFile, counts);
     const used = counts.filter((x) => x > 0).length;
     const frames = counts.reduce((a, b) => a + b, 0);
-    process.stdout.write(`label: ${labels.length} utterances, ${frames} frames, ${used}/${k} clusters used -> ${kmFile}, ${join(outDir, 'dict.km.txt')}\n`);
+    process.stdout.write(`label: ${labels.length} utterances, ${frames} frames, ${used}/${k} clusters used -> ${kmFile}${writeDict ? `, ${dictFile}` : ` (${dictFile} kept: written for train)`}\n`);
     return 0;
   },
 };
