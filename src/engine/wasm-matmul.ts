@@ -124,12 +124,47 @@ function fastProduct(backend: BackendWasm, a: TensorInfo, b: TensorInfo): Tensor
   return out;
 }
 
+/**
+ * A^T B (A [K, M], B [K, N], no batch) is computed as (B^T A)^T when B is the wider operand. XNNPACK
+ * packs its second operand (the "weights") on every call with a new tensor, and packing costs more per
+ * element than a transpose; as (B^T A)^T the packed operand is A (K x M) instead of B (K x N), for a
+ * transpose of B and of the [N, M] result. Every weight gradient of a layer that widens (x [T, 256] ->
+ * [T, 1024] in a feed-forward block) is such a product: measured 27% faster on [1600, 256]^T [1600, 1024].
+ */
+let swapWideTn = true;
+
+/** Turns the (B^T A)^T orientation off or on (the benchmark and tests compare both). */
+export function setSwapWideTn(on: boolean): void {
+  swapWideTn = on;
+}
+
+function wideTnProduct(backend: BackendWasm, a: TensorInfo, b: TensorInfo): TensorInfo | null {
+  const bt = transposeLastTwo(backend, b);
+  try {
+    const outT = fastProduct(backend, bt, a);
+    if (!outT) return null;
+    try {
+      return transposeLastTwo(backend, outT);
+    } finally {
+      disposeTemp(backend, outT);
+    }
+  } finally {
+    disposeTemp(backend, bt);
+  }
+}
+
 function matMulKernel(stock: KernelConfig): KernelFunc {
   return (args) => {
     const backend = args.backend as BackendWasm;
     const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
     const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
     if (a.dtype !== 'float32' || b.dtype !== 'float32') return stock.kernelFunc(args);
+    const ra = a.shape.length;
+    const rb = b.shape.length;
+    if (swapWideTn && transposeA && !transposeB && ra === rb && sizeOf(a.shape.slice(0, -2)) === 1 && sizeOf(b.shape.slice(0, -2)) === 1 && b.shape[rb - 1] > 1.5 * a.shape[ra - 1]) {
+      const out = wideTnProduct(backend, a, b);
+      if (out) return out;
+    }
     const at = transposeA ? transposeLastTwo(backend, a) : a;
     const bt = transposeB ? transposeLastTwo(backend, b) : b;
     try {

@@ -58,6 +58,8 @@ const MATMUL_CASES: { a: number[]; b: number[]; ta: boolean; tb: boolean; why: s
   { a: [37, 19], b: [19, 23], ta: false, tb: false, why: 'plain 2-D' },
   { a: [37, 19], b: [23, 19], ta: false, tb: true, why: 'dA = dY W^T' },
   { a: [19, 37], b: [19, 23], ta: true, tb: false, why: 'dW = X^T dY' },
+  { a: [41, 9], b: [41, 29], ta: true, tb: false, why: 'dW = X^T dY of a widening layer, as (dY^T X)^T' },
+  { a: [1, 41, 9], b: [1, 41, 29], ta: true, tb: false, why: 'widening dW with a size-1 batch' },
   { a: [19, 37], b: [23, 19], ta: true, tb: true, why: 'both transposed' },
   { a: [6, 11, 8], b: [6, 9, 8], ta: false, tb: true, why: 'attention scores Q K^T' },
   { a: [6, 11, 9], b: [6, 11, 8], ta: true, tb: false, why: 'attention backward S^T V' },
@@ -103,9 +105,13 @@ test('matrix products leave no tensors and no wasm-side views behind', async () 
   const idsBefore = backend.numDataIds();
   const a = tf.tensor(randomArray(4 * 6 * 5), [4, 6, 5]);
   const b = tf.tensor(randomArray(4 * 7 * 5), [4, 7, 5]);
-  for (let i = 0; i < 3; i++) tf.tidy(() => tf.matMul(a, b, false, true)).dispose();
-  a.dispose();
-  b.dispose();
+  const x = tf.tensor(randomArray(40 * 6), [40, 6]);
+  const dy = tf.tensor(randomArray(40 * 20), [40, 20]);
+  for (let i = 0; i < 3; i++) {
+    tf.tidy(() => tf.matMul(a, b, false, true)).dispose();
+    tf.tidy(() => tf.matMul(x, dy, true, false)).dispose(); // the (dY^T X)^T orientation
+  }
+  tf.dispose([a, b, x, dy]);
   assert.equal(tf.memory().numTensors, before);
   assert.equal(backend.numDataIds(), idsBefore);
 });
