@@ -94,6 +94,7 @@ export class FunctionBuilder {
   i32LtU(): this { return this.op(0x49); }
   i32Add(): this { return this.op(0x6a); }
   i32Sub(): this { return this.op(0x6b); }
+  i32Mul(): this { return this.op(0x6c); }
   i32And(): this { return this.op(0x71); }
   i32Or(): this { return this.op(0x72); }
   f32Eq(): this { return this.op(0x5b); }

@@ -6,6 +6,7 @@ import { installCpuMatMul } from './cpu-matmul.ts';
 import { installWasmIdentity } from './wasm-identity.ts';
 import { installWasmSquare } from './wasm-square.ts';
 import { installGeluKernels } from './gelu-kernels.ts';
+import { installWasmLeadingSum } from './wasm-leading-sum.ts';
 
 /**
  * The engine's kernel replacements and additions, installed once per process by `initBackend` so every
@@ -15,11 +16,12 @@ import { installGeluKernels } from './gelu-kernels.ts';
  *  - wasm Conv2DBackpropInput (a plain loop in tfjs-backend-wasm) as a convolution on XNNPACK;
  *  - wasm Identity sharing its input's buffer (the stock kernel copies every tensor autodiff saves);
  *  - wasm Square as Multiply(x, x) (the stock kernel's loop is ~7x slower);
+ *  - wasm Sum over leading axes (bias gradients) without the stock kernel's transpose;
  *  - wasm UnsortedSegmentSum, depthwise-conv gradients, Einsum (missing) bridged to the cpu kernels;
  *  - cpu BatchMatMul/_FusedMatMul: a register-tiled product, ~3x the stock kernel;
  *  - GELU and its gradient as kernels of their own on wasm (SIMD) and cpu (nn/gelu.ts uses them).
  */
-export const FAST_PATHS = ['wasm-matmul', 'wasm-conv2d-backprop-filter', 'wasm-conv2d-backprop-input', 'wasm-identity', 'wasm-square', 'wasm-bridged-kernels', 'cpu-matmul', 'gelu-kernels'] as const;
+export const FAST_PATHS = ['wasm-matmul', 'wasm-conv2d-backprop-filter', 'wasm-conv2d-backprop-input', 'wasm-identity', 'wasm-square', 'wasm-leading-sum', 'wasm-bridged-kernels', 'cpu-matmul', 'gelu-kernels'] as const;
 
 let installed = false;
 
@@ -30,6 +32,7 @@ export function installFastPaths(): void {
   installWasmConvInputGrad();
   installWasmIdentity();
   installWasmSquare();
+  installWasmLeadingSum();
   installBridgedKernels('wasm');
   installCpuMatMul();
   installGeluKernels();

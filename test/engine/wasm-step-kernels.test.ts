@@ -165,3 +165,26 @@ test('wasm Square (as Multiply) equals x*x in float32, NaN included, and its gra
     assert.ok(Math.abs(dx[i] - expected) <= 1e-6 * Math.max(1, Math.abs(expected)), `d square at ${xv[i]}: ${dx[i]} vs ${expected}`);
   }
 });
+
+test('wasm Sum over leading axes equals the stock kernel bit for bit (ragged widths, keepDims) and leaves nothing behind', async () => {
+  await initBackend('wasm');
+  const before = tf.memory().numTensors;
+  for (const [shape, axis] of [[[4, 50, 24], [0, 1]], [[1600, 7], 0], [[3, 5, 2, 9], [1, 0]], [[6, 1], [0]], [[2, 3, 4], [-3, -2]]] as [number[], number | number[]][]) {
+    const x = tf.tensor(rng.normalArray(shape.reduce((a, b) => a * b, 1)), shape);
+    const axes = (Array.isArray(axis) ? axis : [axis]).map((a) => (a < 0 ? a + shape.length : a));
+    for (const keepDims of [false, true]) {
+      const got = tf.sum(x, axis, keepDims);
+      // The stock kernel's route: the reduced axes moved last, summed along rows (innermost: not the fast path).
+      const perm = [...shape.keys()].filter((i) => !axes.includes(i)).concat(axes);
+      const stock = tf.tidy(() => {
+        const s = tf.sum(tf.transpose(x, perm), axes.map((_, i) => shape.length - axes.length + i));
+        return keepDims ? tf.reshape(s, got.shape) : s;
+      });
+      assert.deepEqual(got.shape, keepDims ? shape.map((d, i) => (axes.includes(i) ? 1 : d)) : shape.filter((_, i) => !axes.includes(i)));
+      assert.deepEqual(Array.from(got.dataSync()), Array.from(stock.dataSync()), `sum of [${shape}] over [${axes}]`);
+      tf.dispose([got, stock]);
+    }
+    x.dispose();
+  }
+  assert.equal(tf.memory().numTensors, before);
+});
