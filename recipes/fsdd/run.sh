@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # FSDD (../shared/data/fsdd): HuBERT iterations 1 and 2, the other audio methods, probes by speaker.
 #   bash recipes/fsdd/run.sh [--data DIR] [--exp DIR] [--backend B] [--holdout SPEAKER]
-#                            [--methods "cpc wav2vec2 ..."] [--stage N] [--stop-stage M] [--force]
+#                            [--methods "cpc wav2vec2 ..."] [--steps N] [--stage N] [--stop-stage M] [--force]
 # Without --holdout every recording is unlabelled pretraining data and probes are leave-one-speaker-out;
 # with --holdout S the speaker S is left out of pretraining and k-means too, and the probes train on the
 # other speakers and test on S only (the stricter "voice never seen" protocol).
@@ -13,7 +13,8 @@ data="$repo_root/../shared/data/fsdd/recordings"
 exp="$repo_root/exp/fsdd"
 backend=auto
 holdout=""
-methods="cpc wav2vec2 temporal-gap byol hubert-cpc-gap distill"
+methods="cpc wav2vec2 temporal-gap byol hubert-cpc-gap distill hubert_iter1"
+steps=400  # stage 10: updates per method (one budget for the results table; conf/<m>.yaml's maxSteps is overridden)
 k1=100     # clusters of MFCC-39 (fairseq iteration 1)
 k2=100     # clusters of the iteration-1 layer (fairseq uses 500 on LibriSpeech; FSDD has ~80k frames)
 layer=2    # layer of iteration 1 that iteration 2 clusters, and that the probes read
@@ -25,6 +26,7 @@ while [ $# -gt 0 ]; do
     --backend) backend="$2"; shift 2 ;;
     --holdout) holdout="$2"; shift 2 ;;
     --methods) methods="$2"; shift 2 ;;
+    --steps) steps="$2"; shift 2 ;;
     --layer) layer="$2"; shift 2 ;;
     *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
   esac
@@ -125,16 +127,23 @@ if stage 9 "probes and cluster quality: pooled fbank, MFCC, HuBERT iterations 1 
   done_stage 9
 fi
 
-if stage 10 "other methods: $methods"; then
-  mkdir -p "$exp/probe"
+if stage 10 "other methods, $steps updates each: $methods"; then
+  # Transformer encoders of 3 layers are probed at layer $layer, as HuBERT in stage 9; the others at their
+  # output (CPC/temporal-gap: the GRU context; byol: its 2-layer encoder; distill: the 2-layer student).
+  declare -A probe_layer=([hubert-cpc-gap]=$layer [wav2vec2]=$layer [hubert_iter1]=$layer)
+  mkdir -p "$exp/probe" "$exp/.done"
   for m in $methods; do
     conf="$here/conf/$m.yaml"
     [ -f "$conf" ] || { echo "   no $conf: skipped"; continue; }
-    [ -f "$exp/.done/method-$m" ] && [ "$force" != true ] && { echo "   $m: done before"; continue; }
-    train "$exp/$m" "$conf" "${data_sets[@]}"
-    ssl extract "$exp/data/all.tsv" --features "$exp/$m" --concat --out "$exp/${m}_feats" --overwrite
-    probe "$m" "$exp/${m}_feats"
-    touch "$exp/.done/method-$m" 2>/dev/null || { mkdir -p "$exp/.done"; touch "$exp/.done/method-$m"; }
+    run="$exp/stage10/$steps/$m"
+    [ -f "$exp/.done/method-$m-$steps" ] && [ "$force" != true ] && { echo "   $m: done before"; continue; }
+    layer_opt=(); [ -n "${probe_layer[$m]:-}" ] && layer_opt=(--layer "${probe_layer[$m]}")
+    start=$(date +%s)
+    train "$run" "$conf" "${data_sets[@]}" --set "train.maxSteps=$steps"
+    echo "   $m: $steps updates in $(( $(date +%s) - start )) s (load average $(cut -d' ' -f1-3 /proc/loadavg))"
+    ssl extract "$exp/data/all.tsv" --features "$run" "${layer_opt[@]+"${layer_opt[@]}"}" --concat --out "$exp/stage10/$steps/${m}_feats" --overwrite
+    probe "s10_${m}_$steps" "$exp/stage10/$steps/${m}_feats"
+    touch "$exp/.done/method-$m-$steps"
   done
   done_stage 10
 fi
