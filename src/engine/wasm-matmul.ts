@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { makeView, releaseView, disposeTemp, wasmId, wasmModule, heapAddress, wasmMemory } from './wasm-views.ts';
-import { batchedGemm } from './wasm-simd-gemm.ts';
+import { threadedBatchedGemm } from './wasm-gemm-threads.ts';
 
 /**
  * Matrix products on the wasm backend, kept on XNNPACK's fast path.
@@ -105,7 +105,7 @@ function fastProduct(backend: BackendWasm, a: TensorInfo, b: TensorInfo): Tensor
     return out;
   }
   if (m * k * n <= SMALL_ITEM_MACS) {
-    const gemm = batchedGemm(wasmMemory(backend));
+    const gemm = threadedBatchedGemm(wasmMemory(backend));
     gemm(heapAddress(backend, a), heapAddress(backend, b), heapAddress(backend, out), m, k, n, batch, batchA === 1 ? 0 : 4 * m * k, 4 * k * n, 4 * m * n);
     return out;
   }

@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/engine/backend.ts';
 import { batchedGemm } from '../../src/engine/wasm-simd-gemm.ts';
+import { gemmWorkerReady, setGemmThreads } from '../../src/engine/wasm-gemm-threads.ts';
+import { wasmMemory } from '../../src/engine/wasm-views.ts';
 import { gelu } from '../../src/nn/gelu.ts';
 import { layerNorm } from '../../src/nn/layer-norm.ts';
 import { Rng } from '../../src/util/rng.ts';
@@ -187,4 +189,26 @@ test('wasm Sum over leading axes equals the stock kernel bit for bit (ragged wid
     x.dispose();
   }
   assert.equal(tf.memory().numTensors, before);
+});
+
+test('batched products split across this thread and the worker equal the one-thread products bit for bit', async () => {
+  await initBackend('wasm');
+  const memory = wasmMemory(tf.backend() as never);
+  const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+  const warm = tf.matMul(tf.ones([2, 64, 64]), tf.ones([2, 64, 64]));
+  warm.dispose();
+  const until = Date.now() + 10_000;
+  while (shared && !gemmWorkerReady(memory) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+  // The threaded wasm build (shared memory, 2+ threads) gets the worker; the single-threaded one does not.
+  assert.equal(gemmWorkerReady(memory), shared, `worker ready: ${gemmWorkerReady(memory)}, shared memory: ${shared}`);
+  for (const [sa, sb] of [[[8, 4, 50, 40], [8, 4, 40, 24]], [[7, 65, 130], [7, 130, 33]], [[3, 64, 64], [1, 64, 64]]]) {
+    const a = tf.tensor(rng.normalArray(sa.reduce((x, y) => x * y, 1)), sa);
+    const b = tf.tensor(rng.normalArray(sb.reduce((x, y) => x * y, 1)), sb);
+    setGemmThreads(false);
+    const one = tf.matMul(a, b);
+    setGemmThreads(true);
+    const two = tf.matMul(a, b);
+    assert.deepEqual(Array.from(two.dataSync()), Array.from(one.dataSync()), `[${sa}] x [${sb}]`);
+    tf.dispose([a, b, one, two]);
+  }
 });
