@@ -99,8 +99,13 @@ export class FunctionBuilder {
   i32Or(): this { return this.op(0x72); }
   f32Eq(): this { return this.op(0x5b); }
   f32Lt(): this { return this.op(0x5d); }
+  f32Sqrt(): this { return this.op(0x91); }
   f32Add(): this { return this.op(0x92); }
+  f32Sub(): this { return this.op(0x93); }
+  f32Mul(): this { return this.op(0x94); }
+  f32Div(): this { return this.op(0x95); }
   f32Max(): this { return this.op(0x97); }
+  f32ConvertI32S(): this { return this.op(0xb2); }
   // simd
   v128Load(offset = 0): this { return this.simd(0x00, 4, ...uleb(offset)); }
   v128Load32Splat(offset = 0): this { return this.simd(0x09, 2, ...uleb(offset)); }

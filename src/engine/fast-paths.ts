@@ -6,6 +6,7 @@ import { installCpuMatMul } from './cpu-matmul.ts';
 import { installWasmIdentity } from './wasm-identity.ts';
 import { installWasmSquare } from './wasm-square.ts';
 import { installGeluKernels } from './gelu-kernels.ts';
+import { installLayerNormKernels } from './layer-norm-kernels.ts';
 import { installWasmLeadingSum } from './wasm-leading-sum.ts';
 
 /**
@@ -19,9 +20,10 @@ import { installWasmLeadingSum } from './wasm-leading-sum.ts';
  *  - wasm Sum over leading axes (bias gradients) without the stock kernel's transpose;
  *  - wasm UnsortedSegmentSum, depthwise-conv gradients, Einsum (missing) bridged to the cpu kernels;
  *  - cpu BatchMatMul/_FusedMatMul: a register-tiled product, ~3x the stock kernel;
- *  - GELU and its gradient as kernels of their own on wasm (SIMD) and cpu (nn/gelu.ts uses them).
+ *  - GELU and its gradient as kernels of their own on wasm (SIMD) and cpu (nn/gelu.ts uses them);
+ *  - layer normalisation forward and backward likewise (nn/layer-norm.ts uses them).
  */
-export const FAST_PATHS = ['wasm-matmul', 'wasm-conv2d-backprop-filter', 'wasm-conv2d-backprop-input', 'wasm-identity', 'wasm-square', 'wasm-leading-sum', 'wasm-bridged-kernels', 'cpu-matmul', 'gelu-kernels'] as const;
+export const FAST_PATHS = ['wasm-matmul', 'wasm-conv2d-backprop-filter', 'wasm-conv2d-backprop-input', 'wasm-identity', 'wasm-square', 'wasm-leading-sum', 'wasm-bridged-kernels', 'cpu-matmul', 'gelu-kernels', 'layer-norm-kernels'] as const;
 
 let installed = false;
 
@@ -36,5 +38,6 @@ export function installFastPaths(): void {
   installBridgedKernels('wasm');
   installCpuMatMul();
   installGeluKernels();
+  installLayerNormKernels();
   installed = true;
 }

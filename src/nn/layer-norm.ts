@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Module } from './module.ts';
+import { LAYER_NORM_KERNEL, LAYER_NORM_GRAD_KERNEL, hasLayerNormKernels } from '../engine/layer-norm-kernels.ts';
 
 /**
  * Layer normalisation over the last axis (Ba et al. 2016), as torch.nn.LayerNorm: biased variance,
@@ -8,6 +9,29 @@ import { Module } from './module.ts';
  * would differentiate mean and variance separately with about twice the kernels.
  */
 export function layerNorm(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor, eps = 1e-5): tf.Tensor {
+  if (x.dtype === 'float32' && hasLayerNormKernels()) return layerNormByKernels(x, weight, bias, eps);
+  return layerNormComposite(x, weight, bias, eps);
+}
+
+/** The same function on the engine's layer-norm kernels (engine/layer-norm-kernels.ts): one forward, one backward. */
+function layerNormByKernels(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor, eps: number): tf.Tensor {
+  const fn = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [xIn, w, b, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+    const [y, mean, rstd] = tf.engine().runKernel(LAYER_NORM_KERNEL, { x: xIn, weight: w, bias: b }, { eps }) as tf.Tensor[];
+    save([xIn, mean, rstd, w]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xs, m, rs, wt] = saved;
+        return tf.engine().runKernel(LAYER_NORM_GRAD_KERNEL, { dy, x: xs, mean: m, rstd: rs, weight: wt }, {}) as tf.Tensor[];
+      },
+    };
+  });
+  return fn(x, weight, bias);
+}
+
+/** The composite form, whatever the backend has (tests compare the two). */
+export function layerNormComposite(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor, eps = 1e-5): tf.Tensor {
   const dim = x.shape[x.shape.length - 1];
   const fn = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [xIn, w, b, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
