@@ -138,6 +138,7 @@ export class FunctionBuilder {
   f32x4Abs(): this { return this.simd(0xe0); }
   f32x4Neg(): this { return this.simd(0xe1); }
   f32x4Div(): this { return this.simd(0xe7); }
+  f32x4Sqrt(): this { return this.simd(0xe3); }
   i32x4TruncSatF32x4S(): this { return this.simd(0xf8); }
 
   /** Encoded body: local declarations (one run per local) then the expression. */

@@ -7,6 +7,7 @@ import { installWasmIdentity } from './wasm-identity.ts';
 import { installWasmSquare } from './wasm-square.ts';
 import { installGeluKernels } from './gelu-kernels.ts';
 import { installLayerNormKernels } from './layer-norm-kernels.ts';
+import { installAdamWKernel } from './adamw-kernel.ts';
 import { installWasmLeadingSum } from './wasm-leading-sum.ts';
 
 /**
@@ -21,9 +22,10 @@ import { installWasmLeadingSum } from './wasm-leading-sum.ts';
  *  - wasm UnsortedSegmentSum, depthwise-conv gradients, Einsum (missing) bridged to the cpu kernels;
  *  - cpu BatchMatMul/_FusedMatMul: a register-tiled product, ~3x the stock kernel;
  *  - GELU and its gradient as kernels of their own on wasm (SIMD) and cpu (nn/gelu.ts uses them);
- *  - layer normalisation forward and backward likewise (nn/layer-norm.ts uses them).
+ *  - layer normalisation forward and backward likewise (nn/layer-norm.ts uses them);
+ *  - one AdamW update per parameter as one kernel (train/adamw.ts uses it).
  */
-export const FAST_PATHS = ['wasm-matmul', 'wasm-conv2d-backprop-filter', 'wasm-conv2d-backprop-input', 'wasm-identity', 'wasm-square', 'wasm-leading-sum', 'wasm-bridged-kernels', 'cpu-matmul', 'gelu-kernels', 'layer-norm-kernels'] as const;
+export const FAST_PATHS = ['wasm-matmul', 'wasm-conv2d-backprop-filter', 'wasm-conv2d-backprop-input', 'wasm-identity', 'wasm-square', 'wasm-leading-sum', 'wasm-bridged-kernels', 'cpu-matmul', 'gelu-kernels', 'layer-norm-kernels', 'adamw-kernel'] as const;
 
 let installed = false;
 
@@ -39,5 +41,6 @@ export function installFastPaths(): void {
   installCpuMatMul();
   installGeluKernels();
   installLayerNormKernels();
+  installAdamWKernel();
   installed = true;
 }

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { ADAMW_KERNEL, hasAdamWKernel, type AdamWKernelAttrs } from '../engine/adamw-kernel.ts';
 
 /**
  * AdamW as PyTorch's `torch.optim.AdamW` defines it (Loshchilov & Hutter, decoupled weight decay):
@@ -11,6 +12,8 @@ import * as tf from '@tensorflow/tfjs-core';
  * with `t` counted per parameter (a parameter that gets no gradient in a step keeps its state and is
  * not decayed, as PyTorch skips parameters whose `.grad` is None). The last line is computed as
  * `m / (sqrt(v) + eps * sqrt(bc2)) * (lr * sqrt(bc2) / bc1)`, which is the same value with one kernel less.
+ * Where the backend has the engine's AdamW kernel (engine/adamw-kernel.ts: wasm and cpu) each parameter's
+ * update is that one kernel, which computes the same float32 operations in the same order.
  */
 export interface AdamWOptions {
   lr: number;
@@ -79,6 +82,7 @@ export class AdamW {
       if (g.shape.join(',') !== p.shape.join(',')) throw new Error(`AdamW: gradient for "${name}" has shape [${g.shape}], parameter has [${p.shape}]`);
     }
     const { beta1, beta2, eps, weightDecay, lr } = this.options;
+    const fused = grads.size > 0 && hasAdamWKernel() && [...grads.values()].every((g) => g.dtype === 'float32');
     tf.tidy(() => {
       const b1 = tf.scalar(beta1);
       const b2 = tf.scalar(beta2);
@@ -86,7 +90,7 @@ export class AdamW {
       const oneMinusB2 = tf.scalar(1 - beta2);
       const decay = tf.scalar(1 - lr * weightDecay);
       // Scalars that depend on a parameter's step count, shared by every parameter at that count.
-      const perStep = new Map<number, { epsHat: tf.Scalar; stepSize: tf.Scalar }>();
+      const perStep = new Map<number, { epsHat: tf.Scalar; stepSize: tf.Scalar; sqrtBc2: number; stepSizeValue: number }>();
       for (const [name, g] of grads) {
         const p = params.get(name)!;
         const slot = this.slot(name, p);
@@ -95,12 +99,21 @@ export class AdamW {
         if (!sc) {
           const bc1 = 1 - Math.pow(beta1, slot.step);
           const sqrtBc2 = Math.sqrt(1 - Math.pow(beta2, slot.step));
-          sc = { epsHat: tf.scalar(eps * sqrtBc2), stepSize: tf.scalar((lr * sqrtBc2) / bc1) };
+          sc = { epsHat: tf.scalar(eps * sqrtBc2), stepSize: tf.scalar((lr * sqrtBc2) / bc1), sqrtBc2, stepSizeValue: (lr * sqrtBc2) / bc1 };
           perStep.set(slot.step, sc);
+        }
+        const decays = weightDecay > 0 && !this.options.noDecay(name);
+        if (fused) {
+          const attrs: AdamWKernelAttrs = { beta1, oneMinusBeta1: 1 - beta1, beta2, oneMinusBeta2: 1 - beta2, decay: decays ? 1 - lr * weightDecay : 1, epsHat: eps * sc.sqrtBc2, stepSize: sc.stepSizeValue };
+          const [pNew, mNew, vNew] = tf.engine().runKernel(ADAMW_KERNEL, { param: p, grad: g, expAvg: slot.m, expAvgSq: slot.v }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+          slot.m.assign(mNew);
+          slot.v.assign(vNew);
+          p.assign(pNew);
+          continue;
         }
         const m = tf.add(tf.mul(slot.m, b1), tf.mul(g, oneMinusB1));
         const v = tf.add(tf.mul(slot.v, b2), tf.mul(tf.square(g), oneMinusB2));
-        const base = weightDecay > 0 && !this.options.noDecay(name) ? tf.mul(p, decay) : p;
+        const base = decays ? tf.mul(p, decay) : p;
         const update = tf.mul(tf.div(m, tf.add(tf.sqrt(v), sc.epsHat)), sc.stepSize);
         slot.m.assign(m);
         slot.v.assign(v);

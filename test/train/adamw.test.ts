@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/engine/backend.ts';
 import { AdamW, defaultNoDecay } from '../../src/train/adamw.ts';
+import { setAdamWKernelEnabled } from '../../src/engine/adamw-kernel.ts';
 import { Rng } from '../../src/util/rng.ts';
 
 /**
@@ -140,3 +141,39 @@ test('defaultNoDecay: biases, norm gains and 1-D parameters take no decay; matri
   assert.equal(defaultNoDecay('enc.mask_emb', [8]), true);
   assert.equal(defaultNoDecay('enc.proj.weight'), false);
 });
+
+for (const backend of ['wasm', 'cpu'] as const) {
+  test(`adamw (${backend}): the engine's one-kernel update equals the composite update bit for bit (decay, no decay, odd sizes)`, async () => {
+    await initBackend(backend);
+    const shapes = { 'w': [37, 13], 'b': [13], 's': [3] } as Record<string, number[]>;
+    const run = (kernel: boolean) => {
+      setAdamWKernelEnabled(kernel);
+      try {
+        const params = new Map(Object.entries(shapes).map(([n, s]) => [n, tf.tidy(() => tf.variable(tf.tensor(new Rng(5).normalArray(s.reduce((a, b) => a * b, 1)), s)))]));
+        const opt = new AdamW({ lr: 3e-3, beta1: 0.9, beta2: 0.98, eps: 1e-6, weightDecay: 0.05, noDecay: (n) => n === 'b' });
+        const gr = new Rng(9);
+        for (let step = 0; step < 5; step++) {
+          const grads = new Map([...params].map(([n, p]) => [n, tf.tensor(gr.normalArray(p.size), p.shape)]));
+          opt.lr = 3e-3 * (1 + step);
+          opt.step(params, grads);
+          tf.dispose([...grads.values()]);
+        }
+        const out = [...params.values()].map((p) => Array.from(p.dataSync()));
+        const st = opt.exportState();
+        const moments = [...st.values()].flatMap((s) => [Array.from(s.expAvg.dataSync()), Array.from(s.expAvgSq.dataSync())]);
+        for (const s of st.values()) tf.dispose([s.expAvg, s.expAvgSq]);
+        opt.dispose();
+        tf.dispose([...params.values()]);
+        return { out, moments };
+      } finally {
+        setAdamWKernelEnabled(true);
+      }
+    };
+    const before = tf.memory().numTensors;
+    const fused = run(true);
+    const composite = run(false);
+    assert.deepEqual(fused.out, composite.out, 'parameters');
+    assert.deepEqual(fused.moments, composite.moments, 'moments');
+    assert.equal(tf.memory().numTensors, before);
+  });
+}
