@@ -3,6 +3,7 @@ import { Module } from '../nn/module.ts';
 import { GRU } from '../nn/gru.ts';
 import type { Encoder } from '../models/encoder.ts';
 import type { SequenceBatch } from '../data/sequence.ts';
+import type { ImageTrainBatch } from '../data/image-batch.ts';
 import type { Fields } from '../util/fields.ts';
 import type { Rng } from '../util/rng.ts';
 import { InputError } from '../util/errors.ts';
@@ -13,7 +14,7 @@ import { readNegativeStrategy } from './negative-strategy-config.ts';
 import { lengthsFromPaddingMask } from './masking.ts';
 import { contextIsCausal } from './causality.ts';
 import { cpcLoss, DEFAULT_CPC_LOSS } from './losses/cpc.ts';
-import { ImageCpcMethod, IMAGE_CPC_GRID_DEFAULTS, readImageCpcGrid, type ImageCpcGridConfig } from './image-cpc.ts';
+import { PatchGridSequences, IMAGE_CPC_GRID_DEFAULTS, readImageCpcGrid, type ImageCpcGridConfig } from './image-cpc.ts';
 import { checkPatchInputs } from './patch-encoder-check.ts';
 
 /**
@@ -32,9 +33,10 @@ import { checkPatchInputs } from './patch-encoder-check.ts';
  * - `auto` (default): `encoder` when the encoder's context is causal, else `gru` (probed once at build).
  * The encoder's plain forward is shared with the other methods of the run.
  *
- * On image data (`data.kind: image`) the same definition builds `ImageCpcMethod` (image-cpc.ts): the
- * sequence is a grid of patches read down its rows (`grid`, default a 7x7 grid of 8px patches
- * overlapping by half), the context is always the method's GRU, and `steps` must be below `grid.rows`.
+ * On image data (`data.kind: image`) the same class reads its sequences from a patch grid instead
+ * (`PatchGridSequences`, image-cpc.ts): a grid of patches read down its rows (`grid`, default a 7x7
+ * grid of 8px patches overlapping by half); the context is then always the method's GRU, and `steps`
+ * must be below `grid.rows`.
  */
 export interface CpcMethodConfig {
   /** Steps ahead predicted (CPC_audio: 12 frames = 120 ms at 10 ms frames). */
@@ -62,23 +64,30 @@ export const CPC_METHOD_DEFAULTS: CpcMethodConfig = {
   contextLayers: 1,
 };
 
-export class CpcMethod extends Module implements Method<SequenceBatch> {
+export class CpcMethod extends Module implements Method<SequenceBatch | ImageTrainBatch> {
   readonly name = 'cpc';
-  readonly accepts = ['sequence'] as const;
+  readonly accepts: readonly string[];
   readonly predictors: CpcStepPredictors;
-  /** The method's own context network (`context: gru`), else null. */
+  /** The method's own context network (`context: gru`, and always on patch grids), else null. */
   readonly contextNetwork: GRU | null;
   readonly sampler: NegativeSampler;
 
+  /**
+   * `patches` given: the sequences are patch grids of image batches (the context is then the method's
+   * GRU); absent: the encoder's frames of sequence batches.
+   */
   constructor(
     private readonly key: string,
     readonly config: CpcMethodConfig,
     encoder: Encoder,
     ownContext: boolean,
     rng: Rng,
+    readonly patches: PatchGridSequences | null = null,
   ) {
     super();
-    const zDim = encoder.featureDim ?? encoder.outputDim;
+    if (patches && !ownContext) throw new Error('cpc: a patch grid has no encoder context over its rows; the method needs its own GRU');
+    this.accepts = patches ? ['image'] : ['sequence'];
+    const zDim = patches ? encoder.outputDim : (encoder.featureDim ?? encoder.outputDim);
     this.contextNetwork = ownContext ? this.child('context', new GRU(zDim, config.contextDim, { numLayers: config.contextLayers, rng: rng.fork() })) : null;
     const cDim = ownContext ? config.contextDim : encoder.outputDim;
     this.predictors = this.child('predictors', new CpcStepPredictors(cDim, zDim, config.steps, rng.fork()));
@@ -89,7 +98,16 @@ export class CpcMethod extends Module implements Method<SequenceBatch> {
     return this.namedParameters(`${this.key}.`);
   }
 
-  loss(_batch: SequenceBatch, ctx: LossContext): LossOutput {
+  loss(batch: SequenceBatch | ImageTrainBatch, ctx: LossContext): LossOutput {
+    const { z, context, lengths } = this.patches ? this.gridSequences(batch as ImageTrainBatch, ctx) : this.frameSequences(ctx);
+    const res = cpcLoss({ context, encoded: z, lengths }, this.predictors, this.sampler, ctx.rng, { numNegatives: this.config.numNegatives, stepReduction: this.config.stepReduction });
+    const metrics: Record<string, number> = { acc: res.metrics.acc };
+    for (let k = 1; k <= this.config.steps; k++) metrics[`acc_${k}`] = res.metrics[`acc_${k}`];
+    return { loss: res.loss, metrics };
+  }
+
+  /** Targets z and context c over the encoder's frames (the run's shared forward). */
+  private frameSequences(ctx: LossContext): { z: tf.Tensor3D; context: tf.Tensor3D; lengths: Int32Array } {
     const out = ctx.sharedForward();
     const z = out.features;
     const [B, T] = z.shape;
@@ -101,10 +119,13 @@ export class CpcMethod extends Module implements Method<SequenceBatch> {
       if (!h) throw new Error(`cpc: layer ${ctx.layer} asked, the encoder returned ${out.hidden.length} hidden states`);
       context = h;
     } else context = out.output;
-    const res = cpcLoss({ context, encoded: z, lengths }, this.predictors, this.sampler, ctx.rng, { numNegatives: this.config.numNegatives, stepReduction: this.config.stepReduction });
-    const metrics: Record<string, number> = { acc: res.metrics.acc };
-    for (let k = 1; k <= this.config.steps; k++) metrics[`acc_${k}`] = res.metrics[`acc_${k}`];
-    return { loss: res.loss, metrics };
+    return { z, context, lengths };
+  }
+
+  /** Targets z down the rows of each image's patch grid, and the method's GRU over them. */
+  private gridSequences(batch: ImageTrainBatch, ctx: LossContext): { z: tf.Tensor3D; context: tf.Tensor3D; lengths: undefined } {
+    const z = this.patches!.sequences(batch, ctx);
+    return { z, context: this.contextNetwork!.forward(z).output, lengths: undefined };
   }
 }
 
@@ -126,7 +147,7 @@ function readCpcConfig(f: Fields): CpcMethodConfig {
 
 export const cpcDefinition: MethodDefinition<CpcMethodConfig> = {
   readConfig: readCpcConfig,
-  create(config: CpcMethodConfig, ctx: MethodBuildContext): CpcMethod | ImageCpcMethod {
+  create(config: CpcMethodConfig, ctx: MethodBuildContext): CpcMethod {
     if (ctx.data.image) return createImageCpc(config, ctx);
     if (config.grid) throw new InputError('a patch grid is for image data (data.kind: image); drop it for audio', { field: `method ${ctx.key} (cpc) config.grid` });
     let own = config.context === 'gru';
@@ -145,11 +166,11 @@ export const cpcDefinition: MethodDefinition<CpcMethodConfig> = {
   },
 };
 
-function createImageCpc(config: CpcMethodConfig, ctx: MethodBuildContext): ImageCpcMethod {
+function createImageCpc(config: CpcMethodConfig, ctx: MethodBuildContext): CpcMethod {
   const where = `method ${ctx.key} (cpc) config`;
   const grid = config.grid ?? IMAGE_CPC_GRID_DEFAULTS;
   checkPatchInputs(`method ${ctx.key} (cpc)`, ctx.encoder, ctx.data.image, grid, `${where}.grid`);
   if (config.context === 'encoder') throw new InputError('the encoder has no row axis over the patch grid; image CPC runs its own GRU down the rows (context: gru or auto)', { field: `${where}.context` });
   if (!(config.steps < grid.rows)) throw new InputError(`${config.steps} steps ahead, but the grid has ${grid.rows} rows: at most ${grid.rows - 1} (set steps or grid.rows)`, { field: `${where}.steps` });
-  return new ImageCpcMethod(ctx.key, config, grid, ctx.encoder, ctx.rng);
+  return new CpcMethod(ctx.key, config, ctx.encoder, true, ctx.rng, new PatchGridSequences(grid));
 }

@@ -1,22 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Module } from '../nn/module.ts';
-import { GRU } from '../nn/gru.ts';
-import type { Encoder } from '../models/encoder.ts';
 import { batchPositions, imageBatchSource, type ImageTrainBatch } from '../data/image-batch.ts';
 import { CpcPatchGridSampler, defaultCpcPatchGridConfig } from '../image/views/cpcPatchGridSampler.ts';
 import type { PatchGridConfig } from '../image/views/patchGrid.ts';
 import type { Fields } from '../util/fields.ts';
-import type { Rng } from '../util/rng.ts';
-import type { LossContext, LossOutput, Method } from './method.ts';
-import { CpcStepPredictors } from './heads.ts';
-import { makeNegativeSampler, type NegativeSampler } from './negatives.ts';
-import { cpcLoss } from './losses/cpc.ts';
+import type { LossContext } from './method.ts';
 import { imageTensor, pooledImageRepresentation } from './image-tensor.ts';
-import type { CpcMethodConfig } from './cpc.ts';
 
 /**
  * CPC over a grid of image patches (van den Oord et al. 2018, sec. 3.2; Henaff et al. 2019): the same
- * objective as audio CPC, with the patch grid in place of the frames. Each image gives a `rows` x `cols`
+ * method class and objective as audio CPC (cpc.ts), with the patch grid in place of the frames. Each image gives a `rows` x `cols`
  * grid of `patchSize` patches (CpcPatchGridSampler; negative `gap`: overlapping); the shared encoder
  * embeds every patch on its own (the mean over its output tokens, z); the rows of the grid are the time
  * axis, read one of two ways (`sequence`):
@@ -57,32 +49,17 @@ export function readImageCpcGrid(f: Fields): ImageCpcGridConfig {
   return g;
 }
 
-export class ImageCpcMethod extends Module implements Method<ImageTrainBatch> {
-  readonly name = 'cpc';
-  readonly accepts = ['image'] as const;
-  readonly contextNetwork: GRU;
-  readonly predictors: CpcStepPredictors;
-  readonly sampler: NegativeSampler;
+/**
+ * The sequences image CPC reads: a patch grid per image (CpcPatchGridSampler), every patch embedded on its
+ * own by the shared encoder (the mean of its output tokens), read down the rows as `grid.sequence` says.
+ * CpcMethod (cpc.ts) takes this in place of the encoder's frames.
+ */
+export class PatchGridSequences {
   readonly patches: CpcPatchGridSampler;
 
-  constructor(
-    private readonly key: string,
-    readonly config: CpcMethodConfig,
-    readonly grid: ImageCpcGridConfig,
-    encoder: Encoder,
-    rng: Rng,
-  ) {
-    super();
-    const zDim = encoder.outputDim;
-    this.contextNetwork = this.child('context', new GRU(zDim, config.contextDim, { numLayers: config.contextLayers, rng: rng.fork() }));
-    this.predictors = this.child('predictors', new CpcStepPredictors(config.contextDim, zDim, config.steps, rng.fork()));
-    this.sampler = makeNegativeSampler(config.negatives);
+  constructor(readonly grid: ImageCpcGridConfig) {
     const { rows, cols, patchSize, gap, jitter } = grid;
     this.patches = new CpcPatchGridSampler({ rows, cols, patchSize, gap, jitter });
-  }
-
-  parameters(): Map<string, tf.Variable> {
-    return this.namedParameters(`${this.key}.`);
   }
 
   /** The patch embeddings as sequences down the rows, [S, rows, D] (S = images x cols, or images). */
@@ -95,14 +72,5 @@ export class ImageCpcMethod extends Module implements Method<ImageTrainBatch> {
     const grid = tf.reshape(z, [n, rows, cols, d]);
     if (this.grid.sequence === 'rows') return tf.mean(grid, 2) as tf.Tensor3D;
     return tf.reshape(tf.transpose(grid, [0, 2, 1, 3]), [n * cols, rows, d]) as tf.Tensor3D;
-  }
-
-  loss(batch: ImageTrainBatch, ctx: LossContext): LossOutput {
-    const z = this.sequences(batch, ctx);
-    const context = this.contextNetwork.forward(z).output;
-    const res = cpcLoss({ context, encoded: z }, this.predictors, this.sampler, ctx.rng, { numNegatives: this.config.numNegatives, stepReduction: this.config.stepReduction });
-    const metrics: Record<string, number> = { acc: res.metrics.acc };
-    for (let k = 1; k <= this.config.steps; k++) metrics[`acc_${k}`] = res.metrics[`acc_${k}`];
-    return { loss: res.loss, metrics };
   }
 }

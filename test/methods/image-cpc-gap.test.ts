@@ -17,8 +17,8 @@ import { NEIGHBOUR_OFFSETS } from '../../src/image/views/relativePositionSampler
 import { RelativePositionPairSampler } from '../../src/methods/relative-position-pair-sampler.ts';
 import { NeighbourTarget } from '../../src/methods/neighbour-target.ts';
 import { temporalGapDefinition, type RelativePositionMethod } from '../../src/methods/temporal-gap.ts';
-import { cpcDefinition, CPC_METHOD_DEFAULTS } from '../../src/methods/cpc.ts';
-import { ImageCpcMethod, IMAGE_CPC_GRID_DEFAULTS } from '../../src/methods/image-cpc.ts';
+import { cpcDefinition, CpcMethod, CPC_METHOD_DEFAULTS } from '../../src/methods/cpc.ts';
+import { PatchGridSequences, IMAGE_CPC_GRID_DEFAULTS } from '../../src/methods/image-cpc.ts';
 import { Fields } from '../../src/util/fields.ts';
 import { Rng } from '../../src/util/rng.ts';
 import { DIGITS_CSV, TINY_RESNET, TINY_VIT, buildMethod, digitsData, lossContext, tinyEncoder, zeroGradients } from './image-setup.ts';
@@ -100,8 +100,9 @@ test('image cpc: sequences run down the rows of the patch grid (columns, or pool
   // (top0 + 3r + 1.5) * 100 + left0 + 3c + 1.5.
   const grid = { rows: 3, cols: 4, patchSize: 4, gap: -1, jitter: 0 };
   for (const sequence of ['columns', 'rows'] as const) {
-    const m = new ImageCpcMethod('m', { ...CPC_METHOD_DEFAULTS, steps: 1, contextDim: 4 }, { ...grid, sequence }, encoder, new Rng(1));
-    const z = tf.tidy(() => m.sequences(batch, lossContext(encoder, batch, 3)).arraySync() as number[][][]);
+    const m = new CpcMethod('m', { ...CPC_METHOD_DEFAULTS, steps: 1, contextDim: 4 }, encoder, true, new Rng(1), new PatchGridSequences({ ...grid, sequence }));
+    assert.deepEqual(m.accepts, ['image'], 'the audio CPC class, reading patch grids');
+    const z = tf.tidy(() => m.patches!.sequences(batch, lossContext(encoder, batch, 3)).arraySync() as number[][][]);
     assert.equal(z.length, sequence === 'columns' ? 8 : 2);
     for (const s of z) {
       assert.equal(s.length, 3);
