@@ -9,13 +9,8 @@ source "$here/../lib/stages.sh"
 source "$here/../lib/image-methods.sh"
 data="${data:-$repo_root/../shared/data/cifar10}"
 exp="${exp:-exp/cifar10}"
-backend="${backend:-wasm}"
 eval_train="${eval_train:-2000}"      # class-stratified training images the probe/kNN are fitted on (0: all 10,000)
-steps=()
-[ -n "${max_steps:-}" ] && steps=(--max-steps "$max_steps")
-methods=(rotation simclr masked-patch relative-position cpc)
-methods+=(byol distill)             # distill after its teacher (rotation)
-mkdir -p "$exp"
+image_recipe_settings
 
 stage 1 "check the data" && {
   for split in train test; do
@@ -25,5 +20,5 @@ stage 1 "check the data" && {
   done_stage 1
 }
 
-image_method_stages rotation
+image_method_stages rotation    # distill learns from the rotation run
 recipe_summary

@@ -9,13 +9,8 @@ source "$here/../lib/stages.sh"
 source "$here/../lib/image-methods.sh"
 data="${data:-$repo_root/../shared/data/digits8x8/digits.csv.gz}"
 exp="${exp:-exp/digits}"
-backend="${backend:-wasm}"
 eval_train="${eval_train:-0}"      # training images the probe/kNN are fitted on (0: all 1,438)
-steps=()
-[ -n "${max_steps:-}" ] && steps=(--max-steps "$max_steps")
-methods=(rotation simclr masked-patch relative-position cpc)
-methods+=(byol distill)             # distill after its teacher (simclr)
-mkdir -p "$exp"
+image_recipe_settings
 
 stage 1 "check the data" && {
   [ -f "$data" ] || { echo "missing $data (the digits CSV, digits.csv.gz)"; exit 1; }
@@ -23,5 +18,5 @@ stage 1 "check the data" && {
   done_stage 1
 }
 
-image_method_stages simclr
+image_method_stages simclr    # distill learns from the simclr run
 recipe_summary

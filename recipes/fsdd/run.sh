@@ -8,6 +8,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/../lib/stages.sh"
+source "$here/../lib/steps.sh"
 
 data="$repo_root/../shared/data/fsdd/recordings"
 exp="$repo_root/exp/fsdd"
@@ -67,23 +68,17 @@ if stage 1 "manifests: all recordings; pretraining train/valid (5%)"; then
 fi
 
 if stage 2 "features: MFCC-39 (labels) and fbank 80 (model input), shards per split"; then
-  for split in train valid all; do
-    ssl extract "$exp/data/$split.tsv" --features mfcc --deltas --concat --out "$exp/mfcc" --jobs 2
-    ssl extract "$exp/data/$split.tsv" --features fbank --concat --out "$exp/fbank" --jobs 2
-  done
+  features_for_splits "train valid all"
   done_stage 2
 fi
 
 if stage 3 "k-means on MFCC-39 (k $k1, fairseq mini-batch settings)"; then
-  ssl kmeans "$exp/mfcc" --split train --k "$k1" --out "$exp/km/mfcc$k1" --quiet
+  kmeans_train "$exp/mfcc" "$k1" "$exp/km/mfcc$k1"
   done_stage 3
 fi
 
 if stage 4 "iteration-1 labels (100 Hz)"; then
-  for split in train valid all; do
-    ssl label "$exp/mfcc" --split "$split" --centroids "$exp/km/mfcc$k1" --out "$exp/labels1" \
-      --manifest "$exp/data/$split.tsv" --label-rate 100 --sample-rate 8000
-  done
+  label_splits "train valid all" "$exp/mfcc" "$exp/km/mfcc$k1" "$exp/labels1" 100 --sample-rate 8000
   done_stage 4
 fi
 
@@ -100,11 +95,8 @@ if stage 6 "iteration-1 features of layer $layer (every recording)"; then
 fi
 
 if stage 7 "k-means on iteration-1 layer $layer (k $k2), labels at 50 Hz"; then
-  ssl kmeans "$exp/hubert1_l$layer" --split train --k "$k2" --out "$exp/km/hubert1_l$layer" --quiet
-  for split in train valid all; do
-    ssl label "$exp/hubert1_l$layer" --split "$split" --centroids "$exp/km/hubert1_l$layer" --out "$exp/labels2" \
-      --manifest "$exp/data/$split.tsv" --label-rate 50 --sample-rate 8000
-  done
+  kmeans_train "$exp/hubert1_l$layer" "$k2" "$exp/km/hubert1_l$layer"
+  label_splits "train valid all" "$exp/hubert1_l$layer" "$exp/km/hubert1_l$layer" "$exp/labels2" 50 --sample-rate 8000
   done_stage 7
 fi
 

@@ -1,8 +1,21 @@
 #!/usr/bin/env bash
 # Stages 2-4 shared by the image recipes (cifar10, digits): pretrain every method in `methods`, kNN and
 # linear probe of each frozen encoder and of the random-init baselines, the results table.
-# The recipe sets here, exp, data, backend, eval_train, methods and steps, then calls
+# The recipe sets here, exp, data and eval_train, calls image_recipe_settings, runs its data check
+# (stage 1), then
 #   image_method_stages TEACHER      # TEACHER: the run distill learns from (trained earlier in `methods`)
+
+# image_recipe_settings: what both image recipes take the same way: backend (env backend, default wasm),
+# steps (--max-steps from env max_steps, else each config's), the methods in training order (distill
+# last, after its teacher); creates $exp.
+image_recipe_settings() {
+  backend="${backend:-wasm}"
+  steps=()
+  if [ -n "${max_steps:-}" ]; then steps=(--max-steps "$max_steps"); fi
+  methods=(rotation simclr masked-patch relative-position cpc byol distill)
+  mkdir -p "$exp"
+}
+
 image_method_stages() {
 local teacher="$1"
 stage 2 "pretrain (${methods[*]})" && {

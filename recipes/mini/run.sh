@@ -6,6 +6,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/../lib/stages.sh"
+source "$here/../lib/steps.sh"
 
 exp="$repo_root/exp/mini"
 steps=""
@@ -32,24 +33,18 @@ if stage 1 "manifest (90% train / 10% valid)"; then
 fi
 
 if stage 2 "features: MFCC-39 for the labels, 80-bin fbank for the model"; then
-  for split in train valid; do
-    ssl extract "$exp/data/$split.tsv" --features mfcc --deltas --concat --out "$exp/mfcc" --jobs 2
-    ssl extract "$exp/data/$split.tsv" --features fbank --concat --out "$exp/fbank" --jobs 2
-  done
+  features_for_splits "train valid"
   done_stage 2
 fi
 
 if stage 3 "k-means on MFCC-39 (k $k)"; then
-  ssl kmeans "$exp/mfcc" --split train --k "$k" --out "$exp/km/mfcc$k" --quiet
+  kmeans_train "$exp/mfcc" "$k" "$exp/km/mfcc$k"
   done_stage 3
 fi
 
 if stage 4 "labels (.km at 100 Hz)"; then
-  for split in train valid; do
-    # FSDD is 8 kHz: the manifest counts samples at that rate.
-    ssl label "$exp/mfcc" --split "$split" --centroids "$exp/km/mfcc$k" --out "$exp/labels" \
-      --manifest "$exp/data/$split.tsv" --label-rate 100 --sample-rate 8000
-  done
+  # FSDD is 8 kHz: the manifest counts samples at that rate.
+  label_splits "train valid" "$exp/mfcc" "$exp/km/mfcc$k" "$exp/labels" 100 --sample-rate 8000
   done_stage 4
 fi
 

@@ -14,39 +14,17 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/../lib/stages.sh"
 source "$here/../lib/steps.sh"
+source "$here/../lib/options.sh"
 
 root="" exp="$here/exp" phones=39 with_sa="" nshard=1 percent=-1 k=100 layer=6 jobs=1 steps="" backend=auto train_sets=() config="$here/conf/hubert_iter1.yaml" model=""
-set -- "${recipe_args[@]+"${recipe_args[@]}"}"
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --exp) need_value "$@"; exp="$2"; shift 2 ;;
-    --phones) need_value "$@"; phones="$2"; shift 2 ;;
-    --with-sa) with_sa=--with-sa; shift ;;
-    --nshard) need_value "$@"; nshard="$2"; shift 2 ;;
-    --percent) need_value "$@"; percent="$2"; shift 2 ;;
-    --k) need_value "$@"; k="$2"; shift 2 ;;
-    --layer) need_value "$@"; layer="$2"; shift 2 ;;
-    --jobs) need_value "$@"; jobs="$2"; shift 2 ;;
-    --steps) need_value "$@"; steps="$2"; shift 2 ;;
-    --config) need_value "$@"; config="$2"; shift 2 ;;
-    --model) need_value "$@"; model="$2"; shift 2 ;;
-    --train-set) need_value "$@"; train_sets+=(--set "$2"); shift 2 ;;
-    --backend) need_value "$@"; backend="$2"; shift 2 ;;
-    -*) echo "unknown option $1 (see the header of $0)" >&2; exit 2 ;;
-    *) if [ -n "$root" ]; then echo "one corpus root only (got $root and $1)" >&2; exit 2; fi; root="$1"; shift ;;
-  esac
-done
-[ -n "$root" ] || { echo "usage: $0 <timit-root> [options] (see the header)" >&2; exit 2; }
+parse_corpus_options "<timit-root>" --exp --phones --with-sa! --nshard --percent --k --layer --jobs --steps \
+  --config --model --backend -- "${recipe_args[@]+"${recipe_args[@]}"}"
 case "$phones" in 39|61) ;; *) echo "--phones: 39 or 61, got $phones" >&2; exit 2 ;; esac
 config="$(recipe_file "$config")"
-if [ -n "$model" ]; then model="$(cd "$model" && pwd)"; fi
-mkdir -p "$exp"
-exp="$(cd "$exp" && pwd)"
+corpus_folders
 model_dir="${model:-$exp/hubert_iter1}"   # --model: a run trained elsewhere (e.g. recipes/librispeech) instead of stage 5
 model_name="$(basename "$model_dir")"
 feats="$exp/feats/${model_name}_l${layer}"
-data="$exp/data"
-mfcc="$exp/feats/mfcc"
 ref="$exp/ref"
 
 # pnmi FEATURES KM-DIR REF-SUFFIX OUT: PNMI / purities of the TEST cluster labels against the phone reference.
@@ -61,9 +39,7 @@ if stage 0 "manifests of TRAIN and TEST${with_sa:+ (with SA sentences)}, SPHERE 
 fi
 
 if stage 1 "MFCC-39 shards ($nshard ranks per split)"; then
-  for s in train test; do
-    ALSO="$data/$s.phn" extract_shards "$data/$s.tsv" "$s" "$mfcc" "$nshard" --features mfcc --deltas --jobs "$jobs"
-  done
+  ALSO_EXT=phn shards_for_splits "train test" "$mfcc" "$nshard" --features mfcc --deltas --jobs "$jobs"
   done_stage 1
 fi
 
@@ -76,10 +52,8 @@ if stage 2 "frame-level phone reference at 100 Hz ($phones phones)"; then
 fi
 
 if stage 3 "k-means, $k clusters, on TRAIN MFCC; labels of TRAIN and TEST"; then
-  ssl kmeans "$mfcc" --split train --k "$k" --percent "$percent" --out "$exp/km/mfcc_k$k" --quiet
-  for s in train test; do
-    ssl label "$mfcc" --split "$s" --centroids "$exp/km/mfcc_k$k" --out "$exp/labels/mfcc" --manifest "$data/$s.tsv" --label-rate 100
-  done
+  kmeans_train "$mfcc" "$k" "$exp/km/mfcc_k$k" --percent "$percent"
+  label_splits "train test" "$mfcc" "$exp/km/mfcc_k$k" "$exp/labels/mfcc" 100
   done_stage 3
 fi
 
@@ -89,18 +63,12 @@ if stage 4 "PNMI, phone and cluster purity of the MFCC clusters on TEST"; then
 fi
 
 if stage 5 "HuBERT iteration 1 on TRAIN ($(basename "$config"))"; then
-  if [ -n "$model" ]; then echo "   --model $model given: features come from it, nothing is trained"; else
-  train_run "$config" "$exp/hubert_iter1" --backend "$backend" \
-    --set "data.train.manifest=$data/train.tsv" --set "data.train.labels=[\"$exp/labels/mfcc/train.km\"]" \
-    ${steps:+--max-steps "$steps"} "${train_sets[@]+"${train_sets[@]}"}"
-  fi
+  iteration1_unless_model "$exp/labels/mfcc"
   done_stage 5
 fi
 
 if stage 6 "layer-$layer features of the model ($nshard ranks per split)"; then
-  for s in train test; do
-    ALSO="$data/$s.phn" extract_shards "$data/$s.tsv" "$s" "$feats" "$nshard" --features "$model_dir" --layer "$layer"
-  done
+  ALSO_EXT=phn shards_for_splits "train test" "$feats" "$nshard" --features "$model_dir" --layer "$layer"
   done_stage 6
 fi
 
@@ -113,10 +81,8 @@ if stage 7 "frame-level phone reference at 50 Hz, on the model's frames"; then
 fi
 
 if stage 8 "k-means, $k clusters, on TRAIN layer-$layer features; labels of TRAIN and TEST"; then
-  ssl kmeans "$feats" --split train --k "$k" --percent "$percent" --out "$exp/km/${model_name}_l${layer}_k$k" --quiet
-  for s in train test; do
-    ssl label "$feats" --split "$s" --centroids "$exp/km/${model_name}_l${layer}_k$k" --out "$exp/labels/${model_name}_l$layer" --manifest "$data/$s.tsv" --label-rate 50
-  done
+  kmeans_train "$feats" "$k" "$exp/km/${model_name}_l${layer}_k$k" --percent "$percent"
+  label_splits "train test" "$feats" "$exp/km/${model_name}_l${layer}_k$k" "$exp/labels/${model_name}_l$layer" 50
   done_stage 8
 fi
 
