@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Module } from '../nn/module.ts';
-import { MLP } from '../nn/mlp.ts';
+import { MLP, MLP_NORMS, type MlpNorm } from '../nn/mlp.ts';
 import type { Encoder } from '../models/encoder.ts';
 import type { Batch } from '../data/source.ts';
 import { Fields, type JsonValue } from '../util/fields.ts';
@@ -24,6 +24,11 @@ import { checkImageEncoder } from './image-tensor.ts';
  * symmetrised. The target receives no gradient: its variables are buffers, and after each update
  *   xi <- tau xi + (1 - tau) theta,   tau from tauBase to tauFinal on BYOL's cosine over the run's steps.
  *
+ * The heads' hidden norm is `norm`: batch norm (BYOL's; the default) takes its statistics over the items
+ * of each view's batch in both networks (the target's running statistics are averaged from the online
+ * ones by the EMA, not updated by its own forwards); `layer` was this method's only head before batch
+ * norm existed.
+ *
  * Logged: loss_12, loss_21, tau, proj_std (std over the batch of the l2-normalised online projections,
  * about 1/sqrt(projectionDim) when healthy, 0 when collapsed), proj_std_ratio (proj_std * sqrt(dim)).
  */
@@ -34,17 +39,19 @@ export interface ByolConfig {
   /** EMA momentum at step 0 and at the end (BYOL: 0.996 -> 1 on ImageNet; 0.99 suits short runs). */
   tauBase: number;
   tauFinal: number;
+  /** The norm after the hidden Linear of the projector and the predictor (BYOL: batch). */
+  norm: MlpNorm;
   /** Frame pooling before the projector (BYOL-A: mean + max); image views pool by the token mean instead. */
   pooling: Pooling;
   /** The view generator: `{kind, ...its fields}` (kind from the data kind when absent). */
   views: { [k: string]: JsonValue; kind: string };
 }
 
-export const BYOL_DEFAULTS: Omit<ByolConfig, 'views'> = { projectionDim: 256, hiddenDim: 4096, tauBase: 0.99, tauFinal: 1, pooling: 'mean+max' };
+export const BYOL_DEFAULTS: Omit<ByolConfig, 'views'> = { projectionDim: 256, hiddenDim: 4096, tauBase: 0.99, tauFinal: 1, norm: 'batch', pooling: 'mean+max' };
 
-/** The projector / predictor of BYOL: Linear -> norm -> ReLU -> Linear (LayerNorm for BYOL's batch norm). */
-function byolHead(dims: number[], rng: Rng): MLP {
-  return new MLP(dims, { activation: 'relu', norm: true, rng });
+/** The projector / predictor of BYOL: Linear -> norm -> ReLU -> Linear. */
+function byolHead(dims: number[], norm: MlpNorm, rng: Rng): MLP {
+  return new MLP(dims, { activation: 'relu', norm, rng });
 }
 
 export class ByolMethod extends Module implements Method {
@@ -68,21 +75,25 @@ export class ByolMethod extends Module implements Method {
     const c = config;
     const inDim = online.outputDim;
     this.accepts = views.accepts;
-    this.projector = this.child('projector', byolHead([inDim, c.hiddenDim, c.projectionDim], rng.fork()));
-    this.predictor = this.child('predictor', byolHead([c.projectionDim, c.hiddenDim, c.projectionDim], rng.fork()));
+    this.projector = this.child('projector', byolHead([inDim, c.hiddenDim, c.projectionDim], c.norm, rng.fork()));
+    this.predictor = this.child('predictor', byolHead([c.projectionDim, c.hiddenDim, c.projectionDim], c.norm, rng.fork()));
     this.targetEncoder = encoderLike(online, factory);
-    this.targetProjector = byolHead([inDim, c.hiddenDim, c.projectionDim], rng.fork());
+    this.targetProjector = byolHead([inDim, c.hiddenDim, c.projectionDim], c.norm, rng.fork());
     copyParameters(this.targetEncoder, online);
     copyParameters(this.targetProjector, this.projector);
+    // Batch statistics in the target too (BYOL); its running statistics come from the EMA alone.
+    for (const bn of this.targetProjector.batchNorms()) bn.updateRunningStats = false;
     this.targetBuffers = new Map([...prefixed(`${key}.target.encoder.`, freeze(this.targetEncoder)), ...prefixed(`${key}.target.projector.`, freeze(this.targetProjector))]);
   }
 
   parameters(): Map<string, tf.Variable> {
-    return this.namedParameters(`${this.key}.`);
+    return this.trainableParameters(`${this.key}.`);
   }
 
+  /** The EMA target, the heads' batch-norm running statistics (`<key>.projector.norms.0.running_mean`...), the views' state. */
   buffers(): Map<string, tf.Variable> {
-    return new Map([...this.targetBuffers, ...(this.views.buffers?.(`${this.key}.views.`) ?? [])]);
+    const headStats = [...this.namedParameters(`${this.key}.`)].filter(([, v]) => !v.trainable);
+    return new Map([...this.targetBuffers, ...headStats, ...(this.views.buffers?.(`${this.key}.views.`) ?? [])]);
   }
 
   private embed(encoder: Encoder, input: EncoderInput, layer: number | undefined): tf.Tensor2D {
@@ -139,6 +150,9 @@ export class ByolMethod extends Module implements Method {
   override train(on = true): this {
     this.projector.train(on);
     this.predictor.train(on);
+    // The target's encoder stays in evaluation mode (no dropout); its projector follows the online
+    // mode, so batch norm normalises with the batch in training (running statistics in validation).
+    this.targetProjector.train(on);
     this.training = on;
     return this;
   }
@@ -168,6 +182,7 @@ function readByolConfig(f: Fields): ByolConfig {
     hiddenDim: f.int('hiddenDim', d.hiddenDim, { min: 1 }),
     tauBase: f.number('tauBase', d.tauBase, { min: 0, max: 1 }),
     tauFinal: f.number('tauFinal', d.tauFinal, { min: 0, max: 1 }),
+    norm: f.choice('norm', MLP_NORMS, d.norm),
     pooling: f.choice('pooling', POOLINGS, d.pooling),
     // The data kind is not known here; `byol-a` (features) is the default until another modality's
     // sampler is registered and named in the config.

@@ -153,8 +153,10 @@ test('byol: config errors name the field', () => {
   assert.throws(() => readByol({ views: { frames: 0 } }), /views\.frames/);
   assert.throws(() => readByol({ views: { timeScale: [1.5, 0.6] } }), /views\.timeScale: expected \[lo, hi\]/);
   assert.throws(() => readByol({ pooling: 'sum' }), /pooling/);
+  assert.throws(() => readByol({ norm: 'group' }), /methods\[0\]\.config\.norm/);
   const c = readByol({});
-  assert.deepEqual({ ...c, views: undefined }, { projectionDim: 256, hiddenDim: 4096, tauBase: 0.99, tauFinal: 1, pooling: 'mean+max', views: undefined });
+  assert.deepEqual({ ...c, views: undefined }, { projectionDim: 256, hiddenDim: 4096, tauBase: 0.99, tauFinal: 1, norm: 'batch', pooling: 'mean+max', views: undefined });
+  assert.equal(readByol({ norm: 'layer' }).norm, 'layer');
   assert.equal(c.views.kind, 'byol-a');
   assert.equal(c.views.mixupRatio, 0.4);
 });
@@ -195,8 +197,9 @@ test('byol (wasm): trains on an FSDD slice through the Trainer; the loss goes do
   const loss = train.map((r) => r['byol/loss'] as number);
   const ratio = train.map((r) => r['byol/proj_std_ratio'] as number);
   assert.ok(loss.at(-1)! < loss[0] - 0.1, `loss goes down: ${loss.map((v) => v.toFixed(3))}`);
-  // Healthy is about 1, collapsed 0; these runs settle near 0.2-0.3 (measured over 80 steps) and stay there.
-  assert.ok(ratio.every((r) => r > 0.2), `no collapse (proj_std * sqrt(d) stays above 0.2): ${ratio.map((v) => v.toFixed(2))}`);
+  // Healthy is about 1, collapsed 0. With the batch-norm heads (the default) measured 0.83 0.82 0.80 0.81;
+  // the LayerNorm heads settled near 0.2-0.3 over 80 steps.
+  assert.ok(ratio.every((r) => r > 0.6), `no collapse (proj_std * sqrt(d) stays above 0.6): ${ratio.map((v) => v.toFixed(2))}`);
   assert.ok(Math.abs((train[0]['byol/proj_std'] as number) * 4 - ratio[0]) < 1e-6, 'ratio = std * sqrt(16)');
   assert.ok((train.at(-1)!['byol/tau'] as number) > (train[0]['byol/tau'] as number), 'tau rises');
   assert.ok(counts.every((c) => c === counts[0]), `tensor count flat: ${counts.join(',')}`);

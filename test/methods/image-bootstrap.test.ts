@@ -109,6 +109,38 @@ test('byol on images: gradients reach every online parameter, none the EMA targe
   for (const x of [m, encoder, rgb]) x.dispose();
 });
 
+test('byol batch-norm heads: running statistics are buffers, moved by the online training forwards and by the EMA alone in the target; norm layer builds LayerNorm heads', async () => {
+  const { batch } = await firstBatch();
+  const encoder = tinyEncoder(TINY_RESNET);
+  const m = (await buildWith(byolDefinition, SMALL_BYOL, encoder)) as ByolMethod;
+  const stats = ['m.projector.norms.0.running_mean', 'm.projector.norms.0.running_var', 'm.predictor.norms.0.running_mean', 'm.predictor.norms.0.running_var'];
+  const buffers = m.buffers();
+  for (const n of stats) assert.ok(buffers.has(n) && !m.parameters().has(n), `${n} is a buffer, not a parameter`);
+  assert.ok(buffers.has('m.target.projector.norms.0.running_mean'));
+  assert.ok([...m.parameters().values()].every((v) => v.trainable));
+  const read = (n: string) => Float32Array.from(buffers.get(n)!.dataSync());
+  const onlineBefore = read('m.projector.norms.0.running_mean');
+  const targetBefore = read('m.target.projector.norms.0.running_mean');
+  assert.deepEqual(onlineBefore, targetBefore, 'the target starts as a copy');
+  m.train(true);
+  tf.tidy(() => m.loss(batch, lossContext(encoder, batch, 1)).loss);
+  const onlineAfter = read('m.projector.norms.0.running_mean');
+  assert.notDeepEqual(onlineAfter, onlineBefore, 'a training forward moves the online running mean');
+  assert.deepEqual(read('m.target.projector.norms.0.running_mean'), targetBefore, 'the target forward leaves its own statistics alone');
+  const tau = m.tauAt({ step: 0, totalSteps: 4, progress: 0 });
+  m.afterStep({ step: 0, totalSteps: 4, progress: 0 });
+  const ema = read('m.target.projector.norms.0.running_mean');
+  for (let i = 0; i < ema.length; i++) assert.ok(Math.abs(ema[i] - (tau * targetBefore[i] + (1 - tau) * onlineAfter[i])) < 1e-6, `EMA of running_mean[${i}]`);
+  // Evaluation mode: the running statistics normalise, so a validation loss leaves them as they are.
+  m.train(false);
+  tf.tidy(() => m.loss(batch, lossContext(encoder, batch, 1, false)).loss);
+  assert.deepEqual(read('m.projector.norms.0.running_mean'), onlineAfter);
+  const ln = (await buildWith(byolDefinition, { ...SMALL_BYOL, norm: 'layer' }, encoder)) as ByolMethod;
+  assert.deepEqual([...ln.projector.namedParameters().keys()].filter((n) => n.startsWith('norms.')), ['norms.0.weight', 'norms.0.bias']);
+  assert.ok([...ln.buffers().keys()].every((n) => n.startsWith('m.target.')));
+  for (const x of [m, ln, encoder]) x.dispose();
+});
+
 test('byol trains on images through the Trainer (wasm): the loss goes down, projections not collapsed to a point, tensors flat', async () => {
   const { run, counts } = await train('byol', TINY_RESNET, { name: 'byol', config: SMALL_BYOL }, 24, 1e-3);
   try {
@@ -119,8 +151,9 @@ test('byol trains on images through the Trainer (wasm): the loss goes down, proj
   const l = losses('byol', 'byol/loss');
   assert.ok(mean(l.slice(-3)) < 0.8 * mean(l.slice(0, 3)), `byol loss falls: ${l.map((v) => v.toFixed(3)).join(' ')}`);
   const std = losses('byol', 'byol/proj_std_ratio');
-  // Measured: 0.36 -> 0.13 over these 24 steps (the spread shrinks early on this tiny setup; 0 is collapse).
-  assert.ok(std.at(-1)! > 0.08, `projections not collapsed: ${std.map((v) => v.toFixed(3)).join(' ')}`);
+  // 0 is collapse. With the batch-norm heads (the default) measured 0.78-0.84 at every logged step of these
+  // 24; the LayerNorm heads (norm: layer) fell 0.36 -> 0.13 over the same steps.
+  assert.ok(std.every((r) => r > 0.6), `projections not collapsed: ${std.map((v) => v.toFixed(3)).join(' ')}`);
   assert.ok(counts.every((c) => c === counts[0]), `tensor count flat: ${counts.join(',')}`);
 });
 
