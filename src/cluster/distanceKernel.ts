@@ -21,8 +21,11 @@ export interface DistanceKernel {
   /** Adds each loaded point to sums[label] (row-major [k, dims]) and counts[label]. */
   accumulate(labels: Int32Array, sums: Float64Array, counts: Int32Array): void;
   loadCentroids(centroids: Float32Array, k: number): void;
-  /** Nearest centroid of each loaded point (first on ties) and its squared distance; returns the sum (float64). */
-  nearest(labels: Int32Array, dists: Float32Array): number;
+  /**
+   * Nearest centroid of each loaded point (first on ties) and its squared distance; returns the sum (float64).
+   * With `second`, also the squared distance to the second nearest centroid (+Infinity when k is 1).
+   */
+  nearest(labels: Int32Array, dists: Float32Array, second?: Float32Array): number;
   /**
    * For `m` candidate centroids: pots[j] = sum_i min(closest[i], ||x_i - cand_j||^2). Remembers the
    * per-point minima so that `takeCandidate(j, closest)` can update `closest` for the chosen one.
@@ -55,7 +58,7 @@ class SimdDistanceKernel implements DistanceKernel {
   private rowsCap = 0;
   private centroidsCap = 0;
   private outCap = 0;
-  private off = { centroids: 0, cn: 0, pots: 0, points: 0, xn: 0, labels: 0, dists: 0, closest: 0, out: 0, end: 0 };
+  private off = { centroids: 0, cn: 0, pots: 0, points: 0, xn: 0, labels: 0, dists: 0, second: 0, closest: 0, out: 0, end: 0 };
   private passes = 0;
   private k = 0;
   private candPasses = 0;
@@ -82,7 +85,7 @@ class SimdDistanceKernel implements DistanceKernel {
   /** Region offsets for capacities (in floats of centroid storage, rows, candidate-output floats per row). */
   private layout(rowsCap: number, centroidsCap: number, outCap: number) {
     const align = (n: number) => Math.ceil(n / 16) * 16;
-    const o = { centroids: 0, cn: 0, pots: 0, points: 0, xn: 0, labels: 0, dists: 0, closest: 0, out: 0, end: 0 };
+    const o = { centroids: 0, cn: 0, pots: 0, points: 0, xn: 0, labels: 0, dists: 0, second: 0, closest: 0, out: 0, end: 0 };
     let at = 0;
     const put = (name: keyof typeof o, bytes: number) => {
       o[name] = at;
@@ -95,6 +98,7 @@ class SimdDistanceKernel implements DistanceKernel {
     put('xn', rowsCap * 4);
     put('labels', rowsCap * 4);
     put('dists', rowsCap * 4);
+    put('second', rowsCap * 4);
     put('closest', rowsCap * 4);
     put('out', outCap * rowsCap * 4);
     o.end = at;
@@ -115,7 +119,7 @@ class SimdDistanceKernel implements DistanceKernel {
       }
     }
     const bytes = new Uint8Array(this.memory.buffer);
-    const names = ['out', 'closest', 'dists', 'labels', 'xn', 'points', 'pots', 'cn', 'centroids'] as const;
+    const names = ['out', 'closest', 'second', 'dists', 'labels', 'xn', 'points', 'pots', 'cn', 'centroids'] as const;
     const old = this.off;
     for (let n = 0; n < names.length; n++) {
       const name = names[n];
@@ -135,13 +139,15 @@ class SimdDistanceKernel implements DistanceKernel {
     const { dims, dp } = this;
     const pts = new Float32Array(this.memory.buffer, this.off.points, nPad * dp);
     const xn = new Float32Array(this.memory.buffer, this.off.xn, nPad);
-    if (rows === null && dp === dims) pts.set(data.subarray(start * dims, (start + n) * dims));
+    const contiguous = rows === null && dp === dims;
+    if (contiguous) pts.set(data.subarray(start * dims, (start + n) * dims));
+    // Plain element loops: for rows of a few dozen floats they beat subarray + set per row several times over.
     for (let i = 0; i < n; i++) {
       const row = rows === null ? start + i : rows[i];
       const r = row * dims;
       const o = i * dp;
-      if (rows !== null || dp !== dims) {
-        pts.set(data.subarray(r, r + dims), o);
+      if (!contiguous) {
+        for (let t = 0; t < dims; t++) pts[o + t] = data[r + t];
         for (let t = dims; t < dp; t++) pts[o + t] = 0;
       }
       if (sqNorms) {
@@ -203,15 +209,16 @@ class SimdDistanceKernel implements DistanceKernel {
     this.k = k;
   }
 
-  nearest(labels: Int32Array, dists: Float32Array): number {
+  nearest(labels: Int32Array, dists: Float32Array, second?: Float32Array): number {
     const n = this.numPoints;
     if (n === 0) return 0;
     if (this.k === 0) throw new Error('distance kernel: no centroids loaded');
     const o = this.off;
-    this.fns.nearest(o.points, Math.ceil(n / this.blocking.rows), o.centroids, o.cn, this.passes, o.xn, o.labels, o.dists);
+    this.fns.nearest(o.points, Math.ceil(n / this.blocking.rows), o.centroids, o.cn, this.passes, o.xn, o.labels, o.dists, o.second);
     labels.set(new Int32Array(this.memory.buffer, o.labels, n));
     const d = new Float32Array(this.memory.buffer, o.dists, n);
     dists.set(d);
+    if (second) second.set(new Float32Array(this.memory.buffer, o.second, n));
     let sum = 0;
     for (let i = 0; i < n; i++) sum += d[i];
     return sum;
@@ -297,23 +304,27 @@ class JsDistanceKernel implements DistanceKernel {
     this.k = k;
   }
 
-  nearest(labels: Int32Array, dists: Float32Array): number {
+  nearest(labels: Int32Array, dists: Float32Array, second?: Float32Array): number {
     const { dims: d, points: x, centroids: c, cn, k } = this;
     let sum = 0;
     for (let i = 0; i < this.numPoints; i++) {
-      let best = Infinity, bj = 0;
+      let best = Infinity, next = Infinity, bj = 0;
       for (let j = 0; j < k; j++) {
         let dot = 0;
         for (let t = 0; t < d; t++) dot += x[i * d + t] * c[j * d + t];
         const v = cn[j] - 2 * dot;
         if (v < best) {
+          next = best;
           best = v;
           bj = j;
+        } else if (v < next) {
+          next = v;
         }
       }
       const dist = Math.max(best + this.xn[i], 0);
       labels[i] = bj;
       dists[i] = dist;
+      if (second) second[i] = Math.max(next + this.xn[i], 0);
       sum += dist;
     }
     return sum;

@@ -2,6 +2,9 @@ import { Rng } from '../util/rng.ts';
 import { createDistanceKernel, type DistanceKernel } from './distanceKernel.ts';
 import { kmeansPlusPlus } from './kmeansPlusPlus.ts';
 import { assignNearest } from './assignNearest.ts';
+import { createMiniBatchStepKernel } from './miniBatchStepKernel.ts';
+import { BoundedAssignment } from './boundedAssignment.ts';
+import { MiniBatchConvergence } from './miniBatchConvergence.ts';
 import { resolveKMeansConfig, type KMeansConfig, type KMeansResult } from './kmeansConfig.ts';
 
 /**
@@ -35,6 +38,7 @@ export function miniBatchKMeans(data: Float32Array, n: number, dims: number, par
   if (initSize < k) initSize = 3 * k;
   initSize = Math.min(initSize, n);
 
+  const tInit = performance.now();
   // Initialisation: a validation draw, then n_init seedings on fresh draws.
   const draw = (m: number) => {
     const idx = new Int32Array(m);
@@ -61,30 +65,30 @@ export function miniBatchKMeans(data: Float32Array, n: number, dims: number, par
     }
   }
 
-  // Mini-batch steps.
+  const tSteps = performance.now();
+  // Mini-batch steps over the matrix held by the step kernel; rows whose nearest centre provably did not
+  // change since they were last assigned are skipped (BoundedAssignment).
+  const stepKernel = createMiniBatchStepKernel(data, n, dims, k, batch, { forceJs: kernel.kind === 'js' });
+  const bounds = new BoundedAssignment(n, batch, sqNorms);
+  const convergence = new MiniBatchConvergence(batch, n, cfg.tol, cfg.maxNoImprovement);
   const counts = new Float64Array(k);
   const sums = new Float64Array(k * dims);
   const batchCounts = new Int32Array(k);
-  const labels = new Int32Array(batch);
-  const dists = new Float32Array(batch);
+  const previous = new Float32Array(k * dims);
   const nSteps = Math.floor((cfg.maxIter * n) / batch);
-  const alpha = Math.min((batch * 2) / (n + 1), 1);
-  let ewa: number | null = null;
-  let ewaMin: number | null = null;
-  let noImprovement = 0;
   let sinceReassign = 0;
   let stoppedBy: KMeansResult['stoppedBy'] = 'max_iter';
-  let step = 0;
-  const rows = new Int32Array(batch);
-  for (step = 1; step <= nSteps; step++) {
-    for (let i = 0; i < batch; i++) rows[i] = rng.int(n);
-    kernel.loadCentroids(centers, k);
-    kernel.loadPoints(data, rows, 0, batch, sqNorms);
-    const batchInertia = kernel.nearest(labels, dists);
-    const old = cfg.tol > 0 ? centers.slice() : null;
+  let steps = 0;
+  const rows = stepKernel.rows;
+  for (let i = 0; i < nSteps; i++) {
+    steps = i + 1;
+    for (let r = 0; r < batch; r++) rows[r] = rng.int(n);
+    stepKernel.loadCentroids(centers);
+    const batchInertia = bounds.assign(stepKernel, batch);
+    previous.set(centers);
     sums.fill(0);
     batchCounts.fill(0);
-    kernel.accumulate(labels, sums, batchCounts);
+    stepKernel.accumulate(batch, sums, batchCounts);
     updateCenters(centers, counts, sums, batchCounts, k, dims);
     if (cfg.reassignmentRatio > 0) {
       sinceReassign += batch;
@@ -92,31 +96,27 @@ export function miniBatchKMeans(data: Float32Array, n: number, dims: number, par
       for (let j = 0; j < k; j++) if (counts[j] === 0) anyEmpty = true;
       if (anyEmpty || sinceReassign >= 10 * k) {
         sinceReassign = 0;
-        reassignSmallClusters(data, dims, rows, centers, counts, k, cfg.reassignmentRatio, rng, log);
+        reassignSmallClusters(data, dims, rows.subarray(0, batch), centers, counts, k, cfg.reassignmentRatio, rng, log);
       }
     }
-    let shift = 0;
-    if (old) for (let i = 0; i < old.length; i++) shift += (centers[i] - old[i]) ** 2;
-    if (step === 1) continue;
-    const bi = batchInertia / batch;
-    ewa = ewa === null ? bi : ewa * (1 - alpha) + bi * alpha;
-    if (step % 50 === 0) log(`step ${step}/${nSteps}: batch inertia ${bi.toFixed(3)}, smoothed ${ewa.toFixed(3)}`);
-    if (cfg.tol > 0 && shift <= cfg.tol) {
-      stoppedBy = 'tol';
-      break;
+    let shift = 0, maxMove = 0;
+    for (let j = 0; j < k; j++) {
+      let s = 0;
+      for (let t = j * dims; t < (j + 1) * dims; t++) s += (centers[t] - previous[t]) ** 2;
+      shift += s;
+      if (s > maxMove) maxMove = s;
     }
-    if (ewaMin === null || ewa < ewaMin) {
-      noImprovement = 0;
-      ewaMin = ewa;
-    } else {
-      noImprovement++;
-    }
-    if (cfg.maxNoImprovement > 0 && noImprovement >= cfg.maxNoImprovement) {
-      stoppedBy = 'max_no_improvement';
+    bounds.centresMoved(Math.sqrt(maxMove));
+    const stop = convergence.update(i, batchInertia, shift);
+    if (steps % 50 === 0 && convergence.ewa !== null) log(`step ${steps}/${nSteps}: batch inertia ${(batchInertia / batch).toFixed(3)}, smoothed ${convergence.ewa.toFixed(3)}`);
+    if (stop) {
+      stoppedBy = stop;
       break;
     }
   }
-  const steps = Math.min(step, nSteps);
+  const ewa = convergence.ewa;
+  log(`assigned ${bounds.full} batch rows in full, skipped ${bounds.skipped} by the bound`);
+  const tFinal = performance.now();
   const inertia = assignNearest(kernel, data, n, centers, k);
   log(`stopped after ${steps} steps (${stoppedBy}); inertia ${inertia.toExponential(4)}`);
   return {
@@ -130,6 +130,7 @@ export function miniBatchKMeans(data: Float32Array, n: number, dims: number, par
     initInertia,
     stoppedBy,
     kernel: kernel.kind,
+    seconds: { init: (tSteps - tInit) / 1000, steps: (tFinal - tSteps) / 1000, final: (performance.now() - tFinal) / 1000 },
   };
 }
 

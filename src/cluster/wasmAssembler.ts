@@ -94,11 +94,13 @@ export class FunctionBuilder {
   i32LtU(): this { return this.op(0x49); }
   i32Add(): this { return this.op(0x6a); }
   i32Sub(): this { return this.op(0x6b); }
+  i32Mul(): this { return this.op(0x6c); }
   i32And(): this { return this.op(0x71); }
   i32Or(): this { return this.op(0x72); }
   f32Eq(): this { return this.op(0x5b); }
   f32Lt(): this { return this.op(0x5d); }
   f32Add(): this { return this.op(0x92); }
+  f32Min(): this { return this.op(0x96); }
   f32Max(): this { return this.op(0x97); }
   // simd
   v128Load(offset = 0): this { return this.simd(0x00, 4, ...uleb(offset)); }

@@ -1,0 +1,75 @@
+import type { MiniBatchStepKernel } from './miniBatchStepKernel.ts';
+
+/**
+ * Nearest-centre assignment of mini-batches that skips rows whose nearest centre provably has not changed
+ * since the row was last assigned (one lower bound per row, as in Hamerly's k-means, 2010).
+ *
+ * When a row is assigned in full we keep its centre a and a lower bound l on its distance to every other
+ * centre. Centres then move; D is the running sum, over steps, of the largest distance any centre moved in
+ * that step, so no centre has moved more than D_now - D_then since. By the triangle inequality every other
+ * centre is still at least l - (D_now - D_then) away, so when the exact distance to a is no larger, a is
+ * still the nearest and the row costs one distance instead of k. The result is the same assignment as the
+ * brute-force one (up to float rounding on near ties: margins below cover the rounding of the kernels).
+ */
+export class BoundedAssignment {
+  private readonly assigned: Int32Array;
+  /** Per row: its lower bound plus the drift when the bound was set (so the bound now is this minus drift). */
+  private readonly lowerPlusDrift: Float64Array;
+  private readonly todoPos: Int32Array;
+  private drift = 0;
+  /** Rows assigned in full / rows skipped by the bound, over the run. */
+  full = 0;
+  skipped = 0;
+
+  constructor(n: number, capacity: number, private readonly rowSqNorms: Float64Array) {
+    this.assigned = new Int32Array(n).fill(-1);
+    this.lowerPlusDrift = new Float64Array(n);
+    this.todoPos = new Int32Array(capacity);
+  }
+
+  /**
+   * Assigns kernel.rows[0..count) to the centres loaded in `kernel`: writes kernel.labels and kernel.dists
+   * (squared distances) and returns their sum (float64).
+   */
+  assign(kernel: MiniBatchStepKernel, count: number): number {
+    const { rows, labels, dists, todo } = kernel;
+    const { assigned, lowerPlusDrift, todoPos, drift } = this;
+    for (let i = 0; i < count; i++) {
+      const a = assigned[rows[i]];
+      labels[i] = a < 0 ? 0 : a;
+    }
+    kernel.distanceToLabel(count);
+    let m = 0;
+    for (let i = 0; i < count; i++) {
+      const r = rows[i];
+      if (assigned[r] >= 0) {
+        const bound = lowerPlusDrift[r] - drift;
+        // dists are float32 sums of 39-ish squares: relative error well below 1e-5.
+        if (bound > 0 && dists[i] * (1 + 1e-5) <= bound * bound) continue;
+      }
+      todo[m] = r;
+      todoPos[m++] = i;
+    }
+    kernel.assignTodo(m);
+    const cn = kernel.maxCentroidSqNorm;
+    for (let q = 0; q < m; q++) {
+      const i = todoPos[q], r = todo[q];
+      labels[i] = kernel.todoLabels[q];
+      dists[i] = kernel.todoDists[q];
+      assigned[r] = kernel.todoLabels[q];
+      // The SIMD kernel forms ||x||^2 + ||c||^2 - 2 x.c in float32: allow for its cancellation error.
+      const second = kernel.todoSecond[q] - 1e-5 * (this.rowSqNorms[r] + cn);
+      lowerPlusDrift[r] = (second > 0 ? Math.sqrt(second) : 0) + drift;
+    }
+    this.full += m;
+    this.skipped += count - m;
+    let sum = 0;
+    for (let i = 0; i < count; i++) sum += dists[i];
+    return sum;
+  }
+
+  /** Records that no centre moved further than `maxMove` (Euclidean) since the last call. */
+  centresMoved(maxMove: number): void {
+    this.drift += maxMove * (1 + 1e-9);
+  }
+}
