@@ -1,6 +1,7 @@
 import { Rng } from '../util/rng.ts';
 import { createDistanceKernel, type DistanceKernel } from './distanceKernel.ts';
-import { kmeansPlusPlus } from './kmeansPlusPlus.ts';
+import { runSeedings } from './seedingThreads.ts';
+import { bestSeeding } from './seedings.ts';
 import { assignNearest } from './assignNearest.ts';
 import { createMiniBatchStepKernel } from './miniBatchStepKernel.ts';
 import { BoundedAssignment } from './boundedAssignment.ts';
@@ -23,6 +24,8 @@ import { resolveKMeansConfig, type KMeansConfig, type KMeansResult } from './kme
 export interface MiniBatchOptions {
   log?: (msg: string) => void;
   kernel?: DistanceKernel;
+  /** Threads for the n_init seedings (this one plus worker threads); the result does not depend on it. Default 1. */
+  threads?: number;
 }
 
 export function miniBatchKMeans(data: Float32Array, n: number, dims: number, partial: Partial<KMeansConfig> = {}, opts: MiniBatchOptions = {}): KMeansResult {
@@ -39,31 +42,20 @@ export function miniBatchKMeans(data: Float32Array, n: number, dims: number, par
   initSize = Math.min(initSize, n);
 
   const tInit = performance.now();
-  // Initialisation: a validation draw, then n_init seedings on fresh draws.
-  const draw = (m: number) => {
-    const idx = new Int32Array(m);
-    for (let i = 0; i < m; i++) idx[i] = rng.int(n);
-    return idx;
-  };
+  // Initialisation: a validation draw, then n_init seedings, each from its own generator forked from the
+  // run's, so they can run on any number of threads with the same result.
   const sqNorms = rowSquaredNorms(data, n, dims);
-  const validRows = draw(initSize);
-  const validKernel = createDistanceKernel(dims, { forceJs: kernel.kind === 'js' });
-  validKernel.loadPoints(data, validRows, 0, initSize, sqNorms);
-  const validLabels = new Int32Array(initSize);
-  const validDists = new Float32Array(initSize);
-  let centers: Float32Array = new Float32Array(0);
-  let initInertia = Infinity;
-  for (let r = 0; r < cfg.nInit; r++) {
-    const initRows = initSize < n ? draw(initSize) : identity(n);
-    const c = kmeansPlusPlus(kernel, data, initRows, k, rng, sqNorms);
-    validKernel.loadCentroids(c, k);
-    const inertia = validKernel.nearest(validLabels, validDists);
-    log(`init ${r + 1}/${cfg.nInit}: validation inertia ${inertia.toExponential(4)}`);
-    if (inertia < initInertia) {
-      initInertia = inertia;
-      centers = c;
-    }
-  }
+  const validRows = new Int32Array(initSize);
+  for (let i = 0; i < initSize; i++) validRows[i] = rng.int(n);
+  const rngStates = Array.from({ length: cfg.nInit }, () => rng.fork().getState());
+  const jobs = { data, n, dims, k, initSize, validRows, sqNorms, rngStates, forceJs: kernel.kind === 'js' };
+  const threads = Math.max(1, Math.floor(opts.threads ?? 1));
+  const { results: seeded, workersUsed, leftovers } = runSeedings(jobs, threads);
+  for (let r = 0; r < cfg.nInit; r++) log(`init ${r + 1}/${cfg.nInit}: validation inertia ${seeded.inertias[r].toExponential(4)}`);
+  if (threads > 1) log(`seedings on ${threads} threads: ${workersUsed} worker(s) finished, ${leftovers} seeding(s) redone on this thread`);
+  const chosen = bestSeeding(seeded, cfg.nInit, k, dims);
+  const centers = chosen.centres;
+  const initInertia = chosen.inertia;
 
   const tSteps = performance.now();
   // Mini-batch steps over the matrix held by the step kernel; rows whose nearest centre provably did not
@@ -182,8 +174,4 @@ function rowSquaredNorms(data: Float32Array, n: number, dims: number): Float64Ar
     out[i] = s;
   }
   return out;
-}
-
-function identity(n: number): Int32Array {
-  return Int32Array.from({ length: n }, (_, i) => i);
 }
