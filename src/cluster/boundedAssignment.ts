@@ -15,16 +15,14 @@ export class BoundedAssignment {
   private readonly assigned: Int32Array;
   /** Per row: its lower bound plus the drift when the bound was set (so the bound now is this minus drift). */
   private readonly lowerPlusDrift: Float64Array;
-  private readonly todoPos: Int32Array;
   private drift = 0;
   /** Rows assigned in full / rows skipped by the bound, over the run. */
   full = 0;
   skipped = 0;
 
-  constructor(n: number, capacity: number, private readonly rowSqNorms: Float64Array) {
+  constructor(n: number, private readonly rowSqNorms: Float64Array) {
     this.assigned = new Int32Array(n).fill(-1);
     this.lowerPlusDrift = new Float64Array(n);
-    this.todoPos = new Int32Array(capacity);
   }
 
   /**
@@ -33,7 +31,8 @@ export class BoundedAssignment {
    */
   assign(kernel: MiniBatchStepKernel, count: number): number {
     const { rows, labels, dists, todo } = kernel;
-    const { assigned, lowerPlusDrift, todoPos, drift } = this;
+    const { assigned, lowerPlusDrift, drift } = this;
+    kernel.gather(count);
     for (let i = 0; i < count; i++) {
       const a = assigned[rows[i]];
       labels[i] = a < 0 ? 0 : a;
@@ -47,13 +46,12 @@ export class BoundedAssignment {
         // dists are float32 sums of 39-ish squares: relative error well below 1e-5.
         if (bound > 0 && dists[i] * (1 + 1e-5) <= bound * bound) continue;
       }
-      todo[m] = r;
-      todoPos[m++] = i;
+      todo[m++] = i;
     }
     kernel.assignTodo(m);
     const cn = kernel.maxCentroidSqNorm;
     for (let q = 0; q < m; q++) {
-      const i = todoPos[q], r = todo[q];
+      const i = todo[q], r = rows[i];
       labels[i] = kernel.todoLabels[q];
       dists[i] = kernel.todoDists[q];
       assigned[r] = kernel.todoLabels[q];

@@ -5,9 +5,11 @@ import { DEFAULT_SIMD_BLOCKING } from './distanceKernel.ts';
  * The per-step work of mini-batch k-means over a matrix held for the whole run ("resident"), so that a step
  * gathers nothing: batches are lists of row indices.
  *
- * The caller writes row indices into `rows` (and, for `distanceToLabel`, centre indices into `labels`) and
- * into `todo`; the kernel writes the outputs into the other buffers. All buffers are allocated once (the
- * WebAssembly memory never grows afterwards), so a step allocates nothing.
+ * The caller writes row indices into `rows` and calls `gather` (the SIMD kernel copies those rows into
+ * consecutive storage: one pass of scattered reads per step); then it writes centre indices into `labels`
+ * (for `distanceToLabel`) and batch positions into `todo`; the kernel writes the outputs into the other
+ * buffers. All buffers are allocated once (the WebAssembly memory never grows afterwards), so a step
+ * allocates nothing.
  */
 export interface MiniBatchStepKernel {
   readonly kind: 'wasm-simd' | 'js';
@@ -17,7 +19,7 @@ export interface MiniBatchStepKernel {
   readonly labels: Int32Array;
   /** Output of `distanceToLabel`: squared distance of each batch row to the centre `labels` names. */
   readonly dists: Float32Array;
-  /** Row indices to assign in full, [capacity]; outputs of `assignTodo` below. */
+  /** Batch positions (indices into `rows`) to assign in full, [capacity]; outputs of `assignTodo` below. */
   readonly todo: Int32Array;
   readonly todoLabels: Int32Array;
   readonly todoDists: Float32Array;
@@ -27,9 +29,11 @@ export interface MiniBatchStepKernel {
   loadCentroids(centroids: Float32Array): void;
   /** The largest squared norm of the loaded centres. */
   readonly maxCentroidSqNorm: number;
+  /** Fetches rows[0..count) for the calls below. */
+  gather(count: number): void;
   /** dists[i] = ||x_rows[i] - c_labels[i]||^2 for i < count (computed from differences). */
   distanceToLabel(count: number): void;
-  /** Nearest centre (first on ties), its squared distance and the second one's, for todo[0..count). */
+  /** Nearest centre (first on ties), its squared distance and the second one's, for the rows at batch positions todo[0..count). */
   assignTodo(count: number): void;
   /** sums[labels[i]] += x_rows[i] and counts[labels[i]]++ for i < count; sums row-major [k, dims], float64. */
   accumulate(count: number, sums: Float64Array, counts: Int32Array): void;
@@ -68,7 +72,7 @@ class SimdStepKernel implements MiniBatchStepKernel {
     const slots = Math.ceil(k / width) * width;
     const sizes: [SimdStepKernelRegion, number][] = [
       ['data', n * dp * 4], ['xn', n * 4], ['pass', slots * dp * 4], ['passNorms', slots * 4], ['rowCentroids', k * dp * 4],
-      ['sums', k * dp * 8], ['rows', cap * 4], ['labels', cap * 4], ['dists', cap * 4], ['todo', cap * 4],
+      ['sums', k * dp * 8], ['batch', cap * dp * 4], ['batchXn', cap * 4], ['seq', cap * 4], ['rows', cap * 4], ['labels', cap * 4], ['dists', cap * 4], ['todo', cap * 4],
       ['todoLabels', cap * 4], ['todoDists', cap * 4], ['todoSecond', cap * 4],
     ];
     const at = {} as Record<SimdStepKernelRegion, number>;
@@ -122,6 +126,8 @@ class SimdStepKernel implements MiniBatchStepKernel {
     this.todoLabels = new Int32Array(buf, at.todoLabels, cap);
     this.todoDists = new Float32Array(buf, at.todoDists, cap);
     this.todoSecond = new Float32Array(buf, at.todoSecond, cap);
+    const seq = new Int32Array(buf, at.seq, cap);
+    for (let i = 0; i < cap; i++) seq[i] = i;
   }
 
   loadCentroids(c: Float32Array): void {
@@ -149,10 +155,16 @@ class SimdStepKernel implements MiniBatchStepKernel {
     this.maxCentroidSqNorm = max;
   }
 
+  gather(count: number): void {
+    if (count <= 0) return;
+    const a = this.at;
+    this.fns.gatherRows(a.rows, count, a.data, a.xn, a.batch, a.batchXn);
+  }
+
   distanceToLabel(count: number): void {
     if (count <= 0) return;
     const a = this.at;
-    this.fns.distanceToLabel(a.rows, count, a.data, a.labels, a.rowCentroids, a.dists);
+    this.fns.distanceToLabel(a.seq, count, a.batch, a.labels, a.rowCentroids, a.dists);
   }
 
   assignTodo(count: number): void {
@@ -161,19 +173,19 @@ class SimdStepKernel implements MiniBatchStepKernel {
     const padded = Math.ceil(count / P) * P;
     for (let i = count; i < padded; i++) this.todo[i] = this.todo[0];
     const a = this.at;
-    this.fns.nearestIndexed(a.todo, padded / P, a.pass, a.passNorms, this.passes, a.xn, a.todoLabels, a.todoDists, a.todoSecond, a.data);
+    this.fns.nearestIndexed(a.todo, padded / P, a.pass, a.passNorms, this.passes, a.batchXn, a.todoLabels, a.todoDists, a.todoSecond, a.batch);
   }
 
   accumulate(count: number, sums: Float64Array, counts: Int32Array): void {
     const { dims, dp, k } = this;
     this.sums.fill(0);
-    if (count > 0) this.fns.accumulateIndexed(this.at.rows, count, this.at.data, this.at.labels, this.at.sums);
+    if (count > 0) this.fns.accumulateIndexed(this.at.seq, count, this.at.batch, this.at.labels, this.at.sums);
     for (let i = 0; i < count; i++) counts[this.labels[i]]++;
     for (let j = 0; j < k; j++) for (let t = 0; t < dims; t++) sums[j * dims + t] += this.sums[j * dp + t];
   }
 }
 
-type SimdStepKernelRegion = 'data' | 'xn' | 'pass' | 'passNorms' | 'rowCentroids' | 'sums' | 'rows' | 'labels' | 'dists' | 'todo' | 'todoLabels' | 'todoDists' | 'todoSecond';
+type SimdStepKernelRegion = 'data' | 'xn' | 'pass' | 'passNorms' | 'rowCentroids' | 'sums' | 'batch' | 'batchXn' | 'seq' | 'rows' | 'labels' | 'dists' | 'todo' | 'todoLabels' | 'todoDists' | 'todoSecond';
 
 /** Plain typed-array version (float64 arithmetic); also the reference the SIMD one is tested against. */
 class JsStepKernel implements MiniBatchStepKernel {
@@ -224,6 +236,8 @@ class JsStepKernel implements MiniBatchStepKernel {
     return s;
   }
 
+  gather(): void {}
+
   distanceToLabel(count: number): void {
     for (let i = 0; i < count; i++) this.dists[i] = this.sqDistance(this.rows[i], this.labels[i]);
   }
@@ -232,7 +246,7 @@ class JsStepKernel implements MiniBatchStepKernel {
     for (let i = 0; i < count; i++) {
       let best = Infinity, next = Infinity, bj = 0;
       for (let j = 0; j < this.k; j++) {
-        const v = this.sqDistance(this.todo[i], j);
+        const v = this.sqDistance(this.rows[this.todo[i]], j);
         if (v < best) {
           next = best;
           best = v;

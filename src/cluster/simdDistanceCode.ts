@@ -1,5 +1,5 @@
 import { FunctionBuilder, assembleModule, I32, V128, F32 } from './wasmAssembler.ts';
-import { distanceToLabelFunction, accumulateIndexedFunction } from './simdRowCode.ts';
+import { distanceToLabelFunction, accumulateIndexedFunction, gatherRowsFunction } from './simdRowCode.ts';
 
 /**
  * WebAssembly SIMD code for squared-distance work between points and centroids, generated for one padded
@@ -200,6 +200,7 @@ export interface SimdDistanceExports {
   potentials(xPtr: number, nBlocks: number, cPtr: number, cnPtr: number, passes: number, xnPtr: number, closestPtr: number, outPtr: number, potPtr: number): void;
   distanceToLabel(idxPtr: number, count: number, dataPtr: number, labPtr: number, centersPtr: number, outPtr: number): void;
   accumulateIndexed(idxPtr: number, count: number, dataPtr: number, labPtr: number, sumsPtr: number): void;
+  gatherRows(idxPtr: number, count: number, dataPtr: number, xnPtr: number, outPtr: number, outXnPtr: number): void;
 }
 
 /** Register blocking: rows per block and centroids per pass (a multiple of 4) of each function. */
@@ -218,6 +219,7 @@ export function simdDistanceModuleBytes(dp: number, blocking: SimdBlocking): Uin
     { name: 'potentials', fn: potentialsFunction(dp, blocking.potentialsWidth / 4, blocking.rows) },
     { name: 'distanceToLabel', fn: distanceToLabelFunction(dp) },
     { name: 'accumulateIndexed', fn: accumulateIndexedFunction(dp) },
+    { name: 'gatherRows', fn: gatherRowsFunction(dp) },
   ]);
 }
 

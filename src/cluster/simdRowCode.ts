@@ -56,3 +56,25 @@ export function accumulateIndexedFunction(dp: number): FunctionBuilder {
   f.end();
   return f;
 }
+
+/**
+ * gatherRows(idxPtr, count, dataPtr, xnPtr, outPtr, outXnPtr): copies the listed rows (dp floats each) and
+ * their squared norms into consecutive storage, so later passes over the batch read memory in order.
+ */
+export function gatherRowsFunction(dp: number): FunctionBuilder {
+  const f = new FunctionBuilder([I32, I32, I32, I32, I32, I32], []);
+  const [idxPtr, count, dataPtr, xnPtr, outPtr, outXnPtr] = [0, 1, 2, 3, 4, 5];
+  const i = f.local(I32), idxp = f.local(I32), op = f.local(I32), oxp = f.local(I32), r = f.local(I32), x = f.local(I32);
+  f.get(idxPtr).set(idxp).get(outPtr).set(op).get(outXnPtr).set(oxp).i32Const(0).set(i);
+  f.loop();
+  f.get(idxp).i32Load(0).set(r);
+  f.get(dataPtr).get(r).i32Const(dp * 4).i32Mul().i32Add().set(x);
+  for (let v = 0; v < dp / 4; v++) f.get(op).get(x).v128Load(v * 16).v128Store(v * 16);
+  f.get(oxp).get(xnPtr).get(r).i32Const(4).i32Mul().i32Add().f32Load(0).f32Store(0);
+  f.get(idxp).i32Const(4).i32Add().set(idxp);
+  f.get(oxp).i32Const(4).i32Add().set(oxp);
+  f.get(op).i32Const(dp * 4).i32Add().set(op);
+  f.get(i).i32Const(1).i32Add().tee(i).get(count).i32LtU().brIf(0);
+  f.end();
+  return f;
+}
