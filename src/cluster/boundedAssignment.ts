@@ -12,42 +12,24 @@ import type { MiniBatchStepKernel } from './miniBatchStepKernel.ts';
  * brute-force one (up to float rounding on near ties: margins below cover the rounding of the kernels).
  */
 export class BoundedAssignment {
-  private readonly assigned: Int32Array;
-  /** Per row: its lower bound plus the drift when the bound was set (so the bound now is this minus drift). */
-  private readonly lowerPlusDrift: Float64Array;
   private drift = 0;
   /** Rows assigned in full / rows skipped by the bound, over the run. */
   full = 0;
   skipped = 0;
 
-  constructor(n: number, private readonly rowSqNorms: Float64Array) {
-    this.assigned = new Int32Array(n).fill(-1);
-    this.lowerPlusDrift = new Float64Array(n);
-  }
+  /** `rowSqNorms`: squared norm of every data row (for the rounding margin of the second distance). */
+  constructor(private readonly rowSqNorms: Float64Array) {}
 
   /**
-   * Assigns kernel.rows[0..count) to the centres loaded in `kernel`: writes kernel.labels and kernel.dists
-   * (squared distances) and returns their sum (float64).
+   * Assigns kernel.rows[0..count) to the centres loaded in `kernel` (whose per-row state this keeps):
+   * writes kernel.labels and kernel.dists (squared distances) and returns their sum (float64).
    */
   assign(kernel: MiniBatchStepKernel, count: number): number {
-    const { rows, labels, dists, todo } = kernel;
-    const { assigned, lowerPlusDrift, drift } = this;
+    const { rows, labels, dists, todo, assigned, lowerPlusDrift } = kernel;
+    const drift = this.drift;
     kernel.gather(count);
-    for (let i = 0; i < count; i++) {
-      const a = assigned[rows[i]];
-      labels[i] = a < 0 ? 0 : a;
-    }
-    kernel.distanceToLabel(count);
-    let m = 0;
-    for (let i = 0; i < count; i++) {
-      const r = rows[i];
-      if (assigned[r] >= 0) {
-        const bound = lowerPlusDrift[r] - drift;
-        // dists are float32 sums of 39-ish squares: relative error well below 1e-5.
-        if (bound > 0 && dists[i] * (1 + 1e-5) <= bound * bound) continue;
-      }
-      todo[m++] = i;
-    }
+    // dists there are float32 sums of squared differences: relative error well below the 1e-5 margin.
+    const m = kernel.selectUnchanged(count, drift);
     kernel.assignTodo(m);
     const cn = kernel.maxCentroidSqNorm;
     for (let q = 0; q < m; q++) {

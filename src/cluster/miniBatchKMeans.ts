@@ -61,7 +61,7 @@ export function miniBatchKMeans(data: Float32Array, n: number, dims: number, par
   // Mini-batch steps over the matrix held by the step kernel; rows whose nearest centre provably did not
   // change since they were last assigned are skipped (BoundedAssignment).
   const stepKernel = createMiniBatchStepKernel(data, n, dims, k, batch, { forceJs: kernel.kind === 'js' });
-  const bounds = new BoundedAssignment(n, sqNorms);
+  const bounds = new BoundedAssignment(sqNorms);
   const convergence = new MiniBatchConvergence(batch, n, cfg.tol, cfg.maxNoImprovement);
   const counts = new Float64Array(k);
   const sums = new Float64Array(k * dims);

@@ -6,18 +6,18 @@ import { DEFAULT_SIMD_BLOCKING } from './distanceKernel.ts';
  * gathers nothing: batches are lists of row indices.
  *
  * The caller writes row indices into `rows` and calls `gather` (the SIMD kernel copies those rows into
- * consecutive storage: one pass of scattered reads per step); then it writes centre indices into `labels`
- * (for `distanceToLabel`) and batch positions into `todo`; the kernel writes the outputs into the other
- * buffers. All buffers are allocated once (the WebAssembly memory never grows afterwards), so a step
+ * consecutive storage: one pass of scattered reads per step), `selectUnchanged` (which lists in `todo`
+ * the rows to assign in full), `assignTodo`, and `accumulate` with the final `labels`.
+ * Buffers are allocated once (the WebAssembly memory never grows afterwards), so a step
  * allocates nothing.
  */
 export interface MiniBatchStepKernel {
   readonly kind: 'wasm-simd' | 'js';
   /** Batch row indices, [capacity]. */
   readonly rows: Int32Array;
-  /** Centre per batch row: input of `distanceToLabel`, input of `accumulate`. */
+  /** Centre per batch row: output of `selectUnchanged`, input of `accumulate`. */
   readonly labels: Int32Array;
-  /** Output of `distanceToLabel`: squared distance of each batch row to the centre `labels` names. */
+  /** Output of `selectUnchanged`: squared distance of each batch row to the centre `labels` names. */
   readonly dists: Float32Array;
   /** Batch positions (indices into `rows`) to assign in full, [capacity]; outputs of `assignTodo` below. */
   readonly todo: Int32Array;
@@ -31,8 +31,16 @@ export interface MiniBatchStepKernel {
   readonly maxCentroidSqNorm: number;
   /** Fetches rows[0..count) for the calls below. */
   gather(count: number): void;
-  /** dists[i] = ||x_rows[i] - c_labels[i]||^2 for i < count (computed from differences). */
-  distanceToLabel(count: number): void;
+  /** Per data row: the centre it was last assigned to (-1: never), and BoundedAssignment's bound plus drift. */
+  readonly assigned: Int32Array;
+  readonly lowerPlusDrift: Float64Array;
+  /**
+   * The bound test of BoundedAssignment for batch rows 0..count: writes labels[i] = assigned[rows[i]] (0 when
+   * -1) and dists[i] (the squared distance to it); lists in `todo` the positions of the rows that must be
+   * assigned in full (never assigned, or lowerPlusDrift - drift <= 0, or dists * (1 + 1e-5) > bound^2) and
+   * returns how many.
+   */
+  selectUnchanged(count: number, drift: number): number;
   /** Nearest centre (first on ties), its squared distance and the second one's, for the rows at batch positions todo[0..count). */
   assignTodo(count: number): void;
   /** sums[labels[i]] += x_rows[i] and counts[labels[i]]++ for i < count; sums row-major [k, dims], float64. */
@@ -56,6 +64,8 @@ class SimdStepKernel implements MiniBatchStepKernel {
   readonly todoLabels: Int32Array;
   readonly todoDists: Float32Array;
   readonly todoSecond: Float32Array;
+  readonly assigned: Int32Array;
+  readonly lowerPlusDrift: Float64Array;
   maxCentroidSqNorm = 0;
   private readonly passCentroids: Float32Array;
   private readonly passNorms: Float32Array;
@@ -72,7 +82,7 @@ class SimdStepKernel implements MiniBatchStepKernel {
     const slots = Math.ceil(k / width) * width;
     const sizes: [SimdStepKernelRegion, number][] = [
       ['data', n * dp * 4], ['xn', n * 4], ['pass', slots * dp * 4], ['passNorms', slots * 4], ['rowCentroids', k * dp * 4],
-      ['sums', k * dp * 8], ['batch', cap * dp * 4], ['batchXn', cap * 4], ['seq', cap * 4], ['rows', cap * 4], ['labels', cap * 4], ['dists', cap * 4], ['todo', cap * 4],
+      ['sums', k * dp * 8], ['assigned', n * 4], ['bound', n * 8], ['batch', cap * dp * 4], ['batchXn', cap * 4], ['seq', cap * 4], ['rows', cap * 4], ['labels', cap * 4], ['dists', cap * 4], ['todo', cap * 4],
       ['todoLabels', cap * 4], ['todoDists', cap * 4], ['todoSecond', cap * 4],
     ];
     const at = {} as Record<SimdStepKernelRegion, number>;
@@ -126,6 +136,8 @@ class SimdStepKernel implements MiniBatchStepKernel {
     this.todoLabels = new Int32Array(buf, at.todoLabels, cap);
     this.todoDists = new Float32Array(buf, at.todoDists, cap);
     this.todoSecond = new Float32Array(buf, at.todoSecond, cap);
+    this.assigned = new Int32Array(buf, at.assigned, n).fill(-1);
+    this.lowerPlusDrift = new Float64Array(buf, at.bound, n);
     const seq = new Int32Array(buf, at.seq, cap);
     for (let i = 0; i < cap; i++) seq[i] = i;
   }
@@ -161,10 +173,10 @@ class SimdStepKernel implements MiniBatchStepKernel {
     this.fns.gatherRows(a.rows, count, a.data, a.xn, a.batch, a.batchXn);
   }
 
-  distanceToLabel(count: number): void {
-    if (count <= 0) return;
+  selectUnchanged(count: number, drift: number): number {
+    if (count <= 0) return 0;
     const a = this.at;
-    this.fns.distanceToLabel(a.seq, count, a.batch, a.labels, a.rowCentroids, a.dists);
+    return this.fns.selectUnchanged(a.rows, count, a.batch, a.assigned, a.bound, drift, a.rowCentroids, a.labels, a.dists, a.todo);
   }
 
   assignTodo(count: number): void {
@@ -185,7 +197,7 @@ class SimdStepKernel implements MiniBatchStepKernel {
   }
 }
 
-type SimdStepKernelRegion = 'data' | 'xn' | 'pass' | 'passNorms' | 'rowCentroids' | 'sums' | 'batch' | 'batchXn' | 'seq' | 'rows' | 'labels' | 'dists' | 'todo' | 'todoLabels' | 'todoDists' | 'todoSecond';
+type SimdStepKernelRegion = 'data' | 'xn' | 'pass' | 'passNorms' | 'rowCentroids' | 'sums' | 'assigned' | 'bound' | 'batch' | 'batchXn' | 'seq' | 'rows' | 'labels' | 'dists' | 'todo' | 'todoLabels' | 'todoDists' | 'todoSecond';
 
 /** Plain typed-array version (float64 arithmetic); also the reference the SIMD one is tested against. */
 class JsStepKernel implements MiniBatchStepKernel {
@@ -197,6 +209,8 @@ class JsStepKernel implements MiniBatchStepKernel {
   readonly todoLabels: Int32Array;
   readonly todoDists: Float32Array;
   readonly todoSecond: Float32Array;
+  readonly assigned: Int32Array;
+  readonly lowerPlusDrift: Float64Array;
   maxCentroidSqNorm = 0;
   private readonly centroids: Float64Array;
 
@@ -210,6 +224,22 @@ class JsStepKernel implements MiniBatchStepKernel {
     this.todoDists = new Float32Array(capacity);
     this.todoSecond = new Float32Array(capacity);
     this.centroids = new Float64Array(k * dims);
+    this.assigned = new Int32Array(n).fill(-1);
+    this.lowerPlusDrift = new Float64Array(n);
+  }
+
+  selectUnchanged(count: number, drift: number): number {
+    let m = 0;
+    for (let i = 0; i < count; i++) {
+      const r = this.rows[i], a = this.assigned[r];
+      const label = a < 0 ? 0 : a;
+      this.labels[i] = label;
+      this.dists[i] = this.sqDistance(r, label);
+      const bound = this.lowerPlusDrift[r] - drift;
+      if (a >= 0 && bound > 0 && this.dists[i] * (1 + 1e-5) <= bound * bound) continue;
+      this.todo[m++] = i;
+    }
+    return m;
   }
 
   loadCentroids(c: Float32Array): void {
@@ -237,10 +267,6 @@ class JsStepKernel implements MiniBatchStepKernel {
   }
 
   gather(): void {}
-
-  distanceToLabel(count: number): void {
-    for (let i = 0; i < count; i++) this.dists[i] = this.sqDistance(this.rows[i], this.labels[i]);
-  }
 
   assignTodo(count: number): void {
     for (let i = 0; i < count; i++) {

@@ -1,5 +1,5 @@
 import { FunctionBuilder, assembleModule, I32, V128, F32 } from './wasmAssembler.ts';
-import { distanceToLabelFunction, accumulateIndexedFunction, gatherRowsFunction } from './simdRowCode.ts';
+import { accumulateIndexedFunction, gatherRowsFunction, selectUnchangedFunction } from './simdRowCode.ts';
 
 /**
  * WebAssembly SIMD code for squared-distance work between points and centroids, generated for one padded
@@ -198,9 +198,9 @@ export interface SimdDistanceExports {
   nearest(xPtr: number, nBlocks: number, cPtr: number, cnPtr: number, passes: number, xnPtr: number, labPtr: number, distPtr: number, secondPtr: number): void;
   nearestIndexed(idxPtr: number, nBlocks: number, cPtr: number, cnPtr: number, passes: number, xnPtr: number, labPtr: number, distPtr: number, secondPtr: number, dataPtr: number): void;
   potentials(xPtr: number, nBlocks: number, cPtr: number, cnPtr: number, passes: number, xnPtr: number, closestPtr: number, outPtr: number, potPtr: number): void;
-  distanceToLabel(idxPtr: number, count: number, dataPtr: number, labPtr: number, centersPtr: number, outPtr: number): void;
   accumulateIndexed(idxPtr: number, count: number, dataPtr: number, labPtr: number, sumsPtr: number): void;
   gatherRows(idxPtr: number, count: number, dataPtr: number, xnPtr: number, outPtr: number, outXnPtr: number): void;
+  selectUnchanged(rowsPtr: number, count: number, batchPtr: number, assignedPtr: number, boundPtr: number, drift: number, centersPtr: number, labPtr: number, distPtr: number, todoPtr: number): number;
 }
 
 /** Register blocking: rows per block and centroids per pass (a multiple of 4) of each function. */
@@ -217,9 +217,9 @@ export function simdDistanceModuleBytes(dp: number, blocking: SimdBlocking): Uin
     { name: 'nearest', fn: nearestFunction(dp, blocking.nearestWidth / 4, blocking.rows, false) },
     { name: 'nearestIndexed', fn: nearestFunction(dp, blocking.nearestWidth / 4, blocking.rows, true) },
     { name: 'potentials', fn: potentialsFunction(dp, blocking.potentialsWidth / 4, blocking.rows) },
-    { name: 'distanceToLabel', fn: distanceToLabelFunction(dp) },
     { name: 'accumulateIndexed', fn: accumulateIndexedFunction(dp) },
     { name: 'gatherRows', fn: gatherRowsFunction(dp) },
+    { name: 'selectUnchanged', fn: selectUnchangedFunction(dp) },
   ]);
 }
 

@@ -1,10 +1,10 @@
-import { FunctionBuilder, I32, V128 } from './wasmAssembler.ts';
+import { FunctionBuilder, I32, F32, F64, V128 } from './wasmAssembler.ts';
 
 /**
  * Per-row WebAssembly SIMD helpers of the mini-batch step, over a resident matrix (rows of `dp` floats,
- * dp a multiple of 4, at `dataPtr`) and an int32 list of row indices:
- * - distanceToLabel(idxPtr, count, dataPtr, labPtr, centersPtr, outPtr): out[i] = ||x_idx[i] - c_lab[i]||^2
- *   from the differences (not the norm expansion), so it has no cancellation error; centres row-major, dp floats each;
+ * dp a multiple of 4, at `dataPtr`) and an int32 list of row indices (see also gatherRows and
+ * selectUnchanged below; squared distances there come from differences, not the norm expansion, so they
+ * carry no cancellation error):
  * - accumulateIndexed(idxPtr, count, dataPtr, labPtr, sumsPtr): sums[lab[i]] += x_idx[i] in float64
  *   (sums row-major [k, dp] doubles).
  * `count` must be at least 1.
@@ -12,15 +12,8 @@ import { FunctionBuilder, I32, V128 } from './wasmAssembler.ts';
 
 const HIGH_HALF = [8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15];
 
-export function distanceToLabelFunction(dp: number): FunctionBuilder {
-  const f = new FunctionBuilder([I32, I32, I32, I32, I32, I32], []);
-  const [idxPtr, count, dataPtr, labPtr, centersPtr, outPtr] = [0, 1, 2, 3, 4, 5];
-  const i = f.local(I32), idxp = f.local(I32), labp = f.local(I32), outp = f.local(I32), x = f.local(I32), c = f.local(I32);
-  const acc = [f.local(V128), f.local(V128)], diff = f.local(V128);
-  f.get(idxPtr).set(idxp).get(labPtr).set(labp).get(outPtr).set(outp).i32Const(0).set(i);
-  f.loop();
-  f.get(dataPtr).get(idxp).i32Load(0).i32Const(dp * 4).i32Mul().i32Add().set(x);
-  f.get(centersPtr).get(labp).i32Load(0).i32Const(dp * 4).i32Mul().i32Add().set(c);
+/** Pushes ||row at local x - row at local c||^2 (dp floats each) as an f32, from the differences. */
+function emitSquaredDistance(f: FunctionBuilder, dp: number, x: number, c: number, acc: number[], diff: number): void {
   for (const a of acc) f.v128ConstI32([0, 0, 0, 0]).set(a);
   for (let v = 0; v < dp / 4; v++) {
     const a = acc[v % 2];
@@ -28,14 +21,8 @@ export function distanceToLabelFunction(dp: number): FunctionBuilder {
     f.get(diff).get(diff).f32x4Mul().get(a).f32x4Add().set(a);
   }
   f.get(acc[0]).get(acc[1]).f32x4Add().set(diff);
-  f.get(outp);
   f.get(diff).f32x4ExtractLane(0).get(diff).f32x4ExtractLane(1).f32Add();
   f.get(diff).f32x4ExtractLane(2).get(diff).f32x4ExtractLane(3).f32Add().f32Add();
-  f.f32Store(0);
-  for (const ptr of [idxp, labp, outp]) f.get(ptr).i32Const(4).i32Add().set(ptr);
-  f.get(i).i32Const(1).i32Add().tee(i).get(count).i32LtU().brIf(0);
-  f.end();
-  return f;
 }
 
 export function accumulateIndexedFunction(dp: number): FunctionBuilder {
@@ -76,5 +63,40 @@ export function gatherRowsFunction(dp: number): FunctionBuilder {
   f.get(op).i32Const(dp * 4).i32Add().set(op);
   f.get(i).i32Const(1).i32Add().tee(i).get(count).i32LtU().brIf(0);
   f.end();
+  return f;
+}
+
+/**
+ * selectUnchanged(rowsPtr, count, batchPtr, assignedPtr, boundPtr, drift, centersPtr, labPtr, distPtr, todoPtr)
+ * -> m: the bound test of BoundedAssignment for batch rows 0..count (gathered at batchPtr, dp floats each;
+ * rowsPtr their row indices). Per row r: a = assigned[r] (-1: never assigned), label a (0 when -1) and
+ * d = ||x - c_a||^2 are written; the row keeps a when a >= 0 and bound = boundPtr[r] (f64) - drift > 0 and
+ * d * (1 + 1e-5) <= bound^2; the batch positions of the other rows are listed at todoPtr; returns their count.
+ */
+export function selectUnchangedFunction(dp: number): FunctionBuilder {
+  const f = new FunctionBuilder([I32, I32, I32, I32, I32, F64, I32, I32, I32, I32], [I32]);
+  const [rowsPtr, count, batchPtr, assignedPtr, boundPtr, drift, centersPtr, labPtr, distPtr, todoPtr] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  const i = f.local(I32), m = f.local(I32), r = f.local(I32), a = f.local(I32), known = f.local(I32), keep = f.local(I32);
+  const x = f.local(I32), c = f.local(I32), d = f.local(F32), bound = f.local(F64);
+  const acc = [f.local(V128), f.local(V128)], diff = f.local(V128);
+  f.i32Const(0).set(i).i32Const(0).set(m).get(batchPtr).set(x);
+  f.loop();
+  f.get(rowsPtr).get(i).i32Const(4).i32Mul().i32Add().i32Load(0).set(r);
+  f.get(assignedPtr).get(r).i32Const(4).i32Mul().i32Add().i32Load(0).tee(a).i32Const(0).i32GeS().set(known);
+  f.get(a).i32Const(0).get(known).select().set(a);
+  f.get(centersPtr).get(a).i32Const(dp * 4).i32Mul().i32Add().set(c);
+  emitSquaredDistance(f, dp, x, c, acc, diff);
+  f.set(d);
+  f.get(labPtr).get(i).i32Const(4).i32Mul().i32Add().get(a).i32Store(0);
+  f.get(distPtr).get(i).i32Const(4).i32Mul().i32Add().get(d).f32Store(0);
+  f.get(boundPtr).get(r).i32Const(8).i32Mul().i32Add().f64Load(0).get(drift).f64Sub().set(bound);
+  f.get(known).get(bound).f64Const(0).f64Gt().i32And();
+  f.get(d).f64PromoteF32().f64Const(1 + 1e-5).f64Mul().get(bound).get(bound).f64Mul().f64Le().i32And().set(keep);
+  f.get(todoPtr).get(m).i32Const(4).i32Mul().i32Add().get(i).i32Store(0);
+  f.get(m).i32Const(1).i32Add().get(keep).i32Sub().set(m);
+  f.get(x).i32Const(dp * 4).i32Add().set(x);
+  f.get(i).i32Const(1).i32Add().tee(i).get(count).i32LtU().brIf(0);
+  f.end();
+  f.get(m);
   return f;
 }

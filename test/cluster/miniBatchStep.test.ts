@@ -39,7 +39,7 @@ for (const [n, d, k] of [[37, 39, 100], [9, 5, 1], [64, 13, 9], [31, 4, 2]]) {
   });
 }
 
-test('step kernel (wasm and js): distance to a given centre, full assignment of listed rows, float64 sums', () => {
+test('step kernel (wasm and js): bound test, full assignment of listed rows, float64 sums', () => {
   const rng = new Rng(3);
   const n = 500, d = 13, k = 17, batch = 65;
   const x = rng.normalArray(n * d, 3), c = rng.normalArray(k * d, 3);
@@ -52,13 +52,25 @@ test('step kernel (wasm and js): distance to a given centre, full assignment of 
     ker.loadCentroids(c);
     ker.rows.set(rows);
     ker.gather(batch);
-    ker.labels.set(given);
-    ker.distanceToLabel(batch);
+    // Rows never assigned go to the todo list; others stay when their distance is within the bound.
     for (let i = 0; i < batch; i++) {
-      let s = 0;
-      for (let t = 0; t < d; t++) s += (x[rows[i] * d + t] - c[given[i] * d + t]) ** 2;
-      assert.ok(close(ker.dists[i], s, 0), `${ker.kind} distanceToLabel ${i}`);
+      ker.assigned[rows[i]] = i % 5 === 0 ? -1 : given[i];
+      ker.lowerPlusDrift[rows[i]] = 0.5 + 4 * (i % 7); // bound = this - drift (drift 0.5 below)
     }
+    const m = ker.selectUnchanged(batch, 0.5);
+    const wantTodo: number[] = [];
+    for (let i = 0; i < batch; i++) {
+      const a = ker.assigned[rows[i]], label = a < 0 ? 0 : a;
+      let s = 0;
+      for (let t = 0; t < d; t++) s += (x[rows[i] * d + t] - c[label * d + t]) ** 2;
+      assert.equal(ker.labels[i], label);
+      assert.ok(close(ker.dists[i], s, 0), `${ker.kind} distance ${i}`);
+      const bound = ker.lowerPlusDrift[rows[i]] - 0.5;
+      if (!(a >= 0 && bound > 0 && ker.dists[i] * (1 + 1e-5) <= bound * bound)) wantTodo.push(i);
+    }
+    assert.deepEqual([...ker.todo.subarray(0, m)], wantTodo);
+    assert.ok(m > 0 && m < batch, `${ker.kind}: ${m} of ${batch} to assign, a mix expected`);
+    ker.labels.set(given);
     for (let q = 0; q < 33; q++) ker.todo[q] = 2 * q; // batch positions; an odd count: the SIMD side pads it
     ker.assignTodo(33);
     for (let q = 0; q < 33; q++) {
@@ -91,7 +103,7 @@ test('bounded assignment equals brute force while centres drift, and does skip r
   for (const forceJs of [false, true]) {
     const centres = c.slice();
     const ker = createMiniBatchStepKernel(x, n, d, k, batch, { forceJs });
-    const bounds = new BoundedAssignment(n, sqNorms);
+    const bounds = new BoundedAssignment(sqNorms);
     for (let step = 0; step < 40; step++) {
       for (let i = 0; i < batch; i++) ker.rows[i] = rng.int(n);
       ker.loadCentroids(centres);
