@@ -7,7 +7,8 @@
  * time of the process during the fit) is printed too: on a shared machine it is the steadier figure.
  * `--threads T` runs the n_init seedings on T threads (the result is the same for any T; the reference is
  * one core, so compare the T = 1 figure with it). `seconds` splits the median run's wall time into the
- * seedings (with their validation), the mini-batch steps and the final assignment of all frames.
+ * seedings (with their validation), the mini-batch steps and the final assignment of all frames;
+ * `cpu_split_seconds` is the same split in process CPU time.
  */
 import { resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,7 +30,7 @@ export async function main(argv: string[]): Promise<void> {
   if (!(data instanceof Float32Array) || shape.length !== 2) throw new Error(`${input}: expected a 2-D float32 matrix`);
   const [n, dims] = shape;
   if (threads < 1) throw new Error(`--threads: expected a positive integer, got ${threads}`);
-  const results: { wall: number; cpu: number; inertia: number; steps: number; kernel: string; stoppedBy: string; seconds?: { init: number; steps: number; final: number } }[] = [];
+  const results: { wall: number; cpu: number; inertia: number; steps: number; kernel: string; stoppedBy: string; seconds?: { init: number; steps: number; final: number }; cpuSeconds?: { init: number; steps: number; final: number } }[] = [];
   for (let r = 0; r < runs; r++) {
     const kernel = createDistanceKernel(dims, { forceJs });
     const t0 = performance.now();
@@ -38,8 +39,9 @@ export async function main(argv: string[]): Promise<void> {
     const wall = (performance.now() - t0) / 1000;
     const c = process.cpuUsage(c0);
     const cpu = (c.user + c.system) / 1e6;
-    results.push({ wall, cpu, inertia: res.inertia, steps: res.steps, kernel: res.kernel, stoppedBy: res.stoppedBy, seconds: res.seconds });
-    const split = res.seconds ? ` [seedings ${res.seconds.init.toFixed(2)} s, steps ${res.seconds.steps.toFixed(2)} s, final ${res.seconds.final.toFixed(2)} s]` : '';
+    results.push({ wall, cpu, inertia: res.inertia, steps: res.steps, kernel: res.kernel, stoppedBy: res.stoppedBy, seconds: res.seconds, cpuSeconds: res.cpuSeconds });
+    const phases = (p: { init: number; steps: number; final: number }) => `seedings ${p.init.toFixed(2)} s, steps ${p.steps.toFixed(2)} s, final ${p.final.toFixed(2)} s`;
+    const split = res.seconds && res.cpuSeconds ? ` [wall: ${phases(res.seconds)}; cpu: ${phases(res.cpuSeconds)}]` : '';
     process.stderr.write(`run ${r + 1}/${runs} (seed ${seed + r}, ${threads} thread(s)): ${wall.toFixed(2)} s (cpu ${cpu.toFixed(2)} s)${split}, inertia ${res.inertia.toExponential(4)}, ${res.steps} steps (${res.stoppedBy}), kernel ${res.kernel}\n`);
   }
   const sorted = [...results].sort((a, b) => a.wall - b.wall);
@@ -56,7 +58,8 @@ export async function main(argv: string[]): Promise<void> {
       steps: med.steps,
       kernel: med.kernel,
       threads,
-      seconds: med.seconds && { init: Number(med.seconds.init.toFixed(3)), steps: Number(med.seconds.steps.toFixed(3)), final: Number(med.seconds.final.toFixed(3)) },
+      seconds: med.seconds && rounded(med.seconds),
+      cpu_split_seconds: med.cpuSeconds && rounded(med.cpuSeconds),
       runs,
       seeds: results.map((_, r) => seed + r),
       steps_per_run: results.map((x) => x.steps),
@@ -65,4 +68,8 @@ export async function main(argv: string[]): Promise<void> {
       reference: { sklearn_wall_seconds: 8.9, sklearn_inertia: 6.637e7 },
     }) + '\n',
   );
+}
+
+function rounded(p: { init: number; steps: number; final: number }) {
+  return { init: Number(p.init.toFixed(3)), steps: Number(p.steps.toFixed(3)), final: Number(p.final.toFixed(3)) };
 }

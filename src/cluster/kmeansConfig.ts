@@ -83,4 +83,6 @@ export interface KMeansResult {
   kernel: string;
   /** Mini-batch: wall seconds of the phases (the n_init seedings with their validation, the steps, the final assignment). */
   seconds?: { init: number; steps: number; final: number };
+  /** Mini-batch: the same split in CPU seconds of the whole process (worker threads included). */
+  cpuSeconds?: { init: number; steps: number; final: number };
 }

@@ -42,6 +42,7 @@ export function miniBatchKMeans(data: Float32Array, n: number, dims: number, par
   initSize = Math.min(initSize, n);
 
   const tInit = performance.now();
+  const cInit = processCpuSeconds();
   // Initialisation: a validation draw, then n_init seedings, each from its own generator forked from the
   // run's, so they can run on any number of threads with the same result.
   const sqNorms = rowSquaredNorms(data, n, dims);
@@ -58,6 +59,7 @@ export function miniBatchKMeans(data: Float32Array, n: number, dims: number, par
   const initInertia = chosen.inertia;
 
   const tSteps = performance.now();
+  const cSteps = processCpuSeconds();
   // Mini-batch steps over the matrix held by the step kernel; rows whose nearest centre provably did not
   // change since they were last assigned are skipped (BoundedAssignment).
   const stepKernel = createMiniBatchStepKernel(data, n, dims, k, batch, { forceJs: kernel.kind === 'js' });
@@ -109,6 +111,7 @@ export function miniBatchKMeans(data: Float32Array, n: number, dims: number, par
   const ewa = convergence.ewa;
   log(`assigned ${bounds.full} batch rows in full, skipped ${bounds.skipped} by the bound`);
   const tFinal = performance.now();
+  const cFinal = processCpuSeconds();
   const inertia = assignNearest(kernel, data, n, centers, k);
   log(`stopped after ${steps} steps (${stoppedBy}); inertia ${inertia.toExponential(4)}`);
   return {
@@ -123,6 +126,7 @@ export function miniBatchKMeans(data: Float32Array, n: number, dims: number, par
     stoppedBy,
     kernel: kernel.kind,
     seconds: { init: (tSteps - tInit) / 1000, steps: (tFinal - tSteps) / 1000, final: (performance.now() - tFinal) / 1000 },
+    cpuSeconds: { init: cSteps - cInit, steps: cFinal - cSteps, final: processCpuSeconds() - cFinal },
   };
 }
 
@@ -164,6 +168,12 @@ function reassignSmallClusters(
     counts[j] = Number.isFinite(minKept) ? minKept : 0;
   });
   log(`reassigned ${small.length} small cluster(s)`);
+}
+
+/** User + system CPU time of the process (all its threads), in seconds. */
+function processCpuSeconds(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
 }
 
 function rowSquaredNorms(data: Float32Array, n: number, dims: number): Float64Array {
