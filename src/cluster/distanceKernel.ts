@@ -31,7 +31,8 @@ export interface DistanceKernel {
    * per-point minima so that `takeCandidate(j, closest)` can update `closest` for the chosen one.
    */
   candidatePotentials(candidates: Float32Array, m: number, closest: Float32Array, pots: Float64Array): void;
-  takeCandidate(j: number, closest: Float32Array): void;
+  /** closest <- the minima of candidate j; with `cumsum`, also its running sums (float64). */
+  takeCandidate(j: number, closest: Float32Array, cumsum?: Float64Array): void;
 }
 
 /** A kernel for `dims`: WebAssembly SIMD where available (unless `forceJs`), else the JS fallback. */
@@ -58,7 +59,7 @@ class SimdDistanceKernel implements DistanceKernel {
   private rowsCap = 0;
   private centroidsCap = 0;
   private outCap = 0;
-  private off = { centroids: 0, cn: 0, pots: 0, points: 0, xn: 0, labels: 0, dists: 0, second: 0, closest: 0, out: 0, end: 0 };
+  private off = { centroids: 0, cn: 0, pots: 0, points: 0, xn: 0, labels: 0, dists: 0, second: 0, closest: 0, out: 0, cumsum: 0, end: 0 };
   private passes = 0;
   private k = 0;
   private candPasses = 0;
@@ -85,7 +86,7 @@ class SimdDistanceKernel implements DistanceKernel {
   /** Region offsets for capacities (in floats of centroid storage, rows, candidate-output floats per row). */
   private layout(rowsCap: number, centroidsCap: number, outCap: number) {
     const align = (n: number) => Math.ceil(n / 16) * 16;
-    const o = { centroids: 0, cn: 0, pots: 0, points: 0, xn: 0, labels: 0, dists: 0, second: 0, closest: 0, out: 0, end: 0 };
+    const o = { centroids: 0, cn: 0, pots: 0, points: 0, xn: 0, labels: 0, dists: 0, second: 0, closest: 0, out: 0, cumsum: 0, end: 0 };
     let at = 0;
     const put = (name: keyof typeof o, bytes: number) => {
       o[name] = at;
@@ -101,6 +102,7 @@ class SimdDistanceKernel implements DistanceKernel {
     put('second', rowsCap * 4);
     put('closest', rowsCap * 4);
     put('out', outCap * rowsCap * 4);
+    put('cumsum', rowsCap * 8);
     o.end = at;
     return o;
   }
@@ -119,7 +121,7 @@ class SimdDistanceKernel implements DistanceKernel {
       }
     }
     const bytes = new Uint8Array(this.memory.buffer);
-    const names = ['out', 'closest', 'second', 'dists', 'labels', 'xn', 'points', 'pots', 'cn', 'centroids'] as const;
+    const names = ['cumsum', 'out', 'closest', 'second', 'dists', 'labels', 'xn', 'points', 'pots', 'cn', 'centroids'] as const;
     const old = this.off;
     for (let n = 0; n < names.length; n++) {
       const name = names[n];
@@ -246,14 +248,17 @@ class SimdDistanceKernel implements DistanceKernel {
     this.candPasses = passes;
   }
 
-  takeCandidate(j: number, closest: Float32Array): void {
+  takeCandidate(j: number, closest: Float32Array, cumsum?: Float64Array): void {
     const w = this.blocking.potentialsWidth;
     const q = Math.floor(j / w), lane = j % w;
     if (q >= this.candPasses) throw new Error('distance kernel: takeCandidate before candidatePotentials');
     const n = this.numPoints;
+    if (n === 0) return;
     const nPad = Math.ceil(n / this.blocking.rows) * this.blocking.rows;
-    const out = new Float32Array(this.memory.buffer, this.off.out + q * nPad * w * 4, nPad * w);
-    for (let i = 0; i < n; i++) closest[i] = out[i * w + lane];
+    const o = this.off;
+    this.fns.takeLane(o.out + (q * nPad * w + lane) * 4, n, w * 4, o.closest, o.cumsum);
+    closest.set(new Float32Array(this.memory.buffer, o.closest, n));
+    if (cumsum) cumsum.set(new Float64Array(this.memory.buffer, o.cumsum, n));
   }
 }
 
@@ -348,10 +353,17 @@ class JsDistanceKernel implements DistanceKernel {
     this.m = m;
   }
 
-  takeCandidate(j: number, closest: Float32Array): void {
+  takeCandidate(j: number, closest: Float32Array, cumsum?: Float64Array): void {
     if (j >= this.m) throw new Error('distance kernel: takeCandidate before candidatePotentials');
     const n = this.numPoints;
     closest.set(this.minima.subarray(j * n, j * n + n));
+    if (cumsum) {
+      let s = 0;
+      for (let i = 0; i < n; i++) {
+        s += closest[i];
+        cumsum[i] = s;
+      }
+    }
   }
 }
 

@@ -30,14 +30,9 @@ export function kmeansPlusPlus(kernel: DistanceKernel, data: Float32Array, rows:
   const first = rng.int(n);
   copyRow(0, first);
   kernel.candidatePotentials(centroids.subarray(0, d), 1, closest, pots);
-  kernel.takeCandidate(0, closest);
+  kernel.takeCandidate(0, closest, cumsum);
   let pot = pots[0];
   for (let c = 1; c < k; c++) {
-    let s = 0;
-    for (let i = 0; i < n; i++) {
-      s += closest[i];
-      cumsum[i] = s;
-    }
     for (let t = 0; t < trials; t++) {
       const target = rng.next() * pot;
       const id = Math.min(searchSortedLeft(cumsum, target), n - 1);
@@ -48,7 +43,7 @@ export function kmeansPlusPlus(kernel: DistanceKernel, data: Float32Array, rows:
     kernel.candidatePotentials(candidates, trials, closest, pots);
     let best = 0;
     for (let t = 1; t < trials; t++) if (pots[t] < pots[best]) best = t;
-    kernel.takeCandidate(best, closest);
+    kernel.takeCandidate(best, closest, cumsum);
     pot = pots[best];
     copyRow(c, candidateIds[best]);
   }

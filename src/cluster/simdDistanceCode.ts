@@ -1,5 +1,5 @@
 import { FunctionBuilder, assembleModule, I32, V128, F32 } from './wasmAssembler.ts';
-import { accumulateIndexedFunction, gatherRowsFunction, selectUnchangedFunction } from './simdRowCode.ts';
+import { accumulateIndexedFunction, gatherRowsFunction, selectUnchangedFunction, takeLaneFunction } from './simdRowCode.ts';
 
 /**
  * WebAssembly SIMD code for squared-distance work between points and centroids, generated for one padded
@@ -200,6 +200,7 @@ export interface SimdDistanceExports {
   potentials(xPtr: number, nBlocks: number, cPtr: number, cnPtr: number, passes: number, xnPtr: number, closestPtr: number, outPtr: number, potPtr: number): void;
   accumulateIndexed(idxPtr: number, count: number, dataPtr: number, labPtr: number, sumsPtr: number): void;
   gatherRows(idxPtr: number, count: number, dataPtr: number, xnPtr: number, outPtr: number, outXnPtr: number): void;
+  takeLane(srcPtr: number, count: number, strideBytes: number, dstPtr: number, cumsumPtr: number): void;
   selectUnchanged(rowsPtr: number, count: number, batchPtr: number, assignedPtr: number, boundPtr: number, drift: number, centersPtr: number, labPtr: number, distPtr: number, todoPtr: number): number;
 }
 
@@ -220,6 +221,7 @@ export function simdDistanceModuleBytes(dp: number, blocking: SimdBlocking): Uin
     { name: 'accumulateIndexed', fn: accumulateIndexedFunction(dp) },
     { name: 'gatherRows', fn: gatherRowsFunction(dp) },
     { name: 'selectUnchanged', fn: selectUnchangedFunction(dp) },
+    { name: 'takeLane', fn: takeLaneFunction() },
   ]);
 }
 

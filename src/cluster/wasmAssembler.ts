@@ -110,6 +110,7 @@ export class FunctionBuilder {
   f32Max(): this { return this.op(0x97); }
   f64Gt(): this { return this.op(0x64); }
   f64Le(): this { return this.op(0x65); }
+  f64Add(): this { return this.op(0xa0); }
   f64Sub(): this { return this.op(0xa1); }
   f64Mul(): this { return this.op(0xa2); }
   f64PromoteF32(): this { return this.op(0xbb); }

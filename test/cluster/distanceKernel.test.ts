@@ -62,7 +62,7 @@ test('nearest: gathered rows, exact ties go to the first centroid, and regions s
   assert.deepEqual([...labels], [0, 0, 1]);
 });
 
-test('candidate potentials: min(closest, distance) sums, and takeCandidate updates closest', () => {
+test('candidate potentials: min(closest, distance) sums, and takeCandidate updates closest and its running sums', () => {
   const rng = new Rng(5);
   const n = 23, d = 6, m = 6;
   const x = rng.normalArray(n * d), cand = rng.normalArray(m * d);
@@ -82,11 +82,15 @@ test('candidate potentials: min(closest, distance) sums, and takeCandidate updat
       }
       assert.ok(Math.abs(pots[j] - want) < 1e-4 * want, `${ker.kind} candidate ${j}: ${pots[j]} vs ${want}`);
     }
-    ker.takeCandidate(4, closest);
+    const cumsum = new Float64Array(n);
+    ker.takeCandidate(4, closest, cumsum);
+    let running = 0;
     for (let i = 0; i < n; i++) {
       let s = 0;
       for (let t = 0; t < d; t++) s += (x[i * d + t] - cand[4 * d + t]) ** 2;
       assert.ok(Math.abs(closest[i] - Math.min(closest0[i], s)) < 1e-4 * (1 + s));
+      running += closest[i];
+      assert.equal(cumsum[i], running, `${ker.kind} cumsum ${i}`);
     }
   }
 });
