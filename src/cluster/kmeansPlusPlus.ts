@@ -8,13 +8,17 @@ import type { Rng } from '../util/rng.ts';
  * meaning the lowest resulting potential (sum of squared distances to the nearest centre).
  *
  * `rows` (indices into `data`, [*, dims] row-major) are the points to seed from; they are loaded into
- * `kernel`, which is left holding them. Returns row-major [k, dims] centroids.
+ * `kernel`, which is left holding them. `weights` (optional, one per row) make row i stand for weights[i]
+ * copies of itself, in the draws and the potentials: seeding from the distinct rows of a sorted draw with
+ * their multiplicities picks the same rows as seeding from the draw with its repeats (each search of the
+ * running sums lands on the same row, up to float rounding of the sums), at less cost.
+ * Returns row-major [k, dims] centroids.
  */
-export function kmeansPlusPlus(kernel: DistanceKernel, data: Float32Array, rows: Int32Array, k: number, rng: Rng, sqNorms?: Float64Array): Float32Array {
+export function kmeansPlusPlus(kernel: DistanceKernel, data: Float32Array, rows: Int32Array, k: number, rng: Rng, sqNorms?: Float64Array, weights?: Float32Array): Float32Array {
   const d = kernel.dims;
   const n = rows.length;
   if (n === 0) throw new Error('kmeansPlusPlus: no points to seed from');
-  kernel.loadPoints(data, rows, 0, rows.length, sqNorms);
+  kernel.loadPoints(data, rows, 0, rows.length, sqNorms, weights);
   const centroids = new Float32Array(k * d);
   const copyRow = (to: number, localIndex: number) => {
     const r = rows[localIndex] * d;
@@ -27,7 +31,14 @@ export function kmeansPlusPlus(kernel: DistanceKernel, data: Float32Array, rows:
   const candidateIds = new Int32Array(trials);
   const cumsum = new Float64Array(n);
 
-  const first = rng.int(n);
+  let first: number;
+  if (weights) {
+    let s = 0;
+    for (let i = 0; i < n; i++) cumsum[i] = s += weights[i];
+    first = Math.min(searchSortedLeft(cumsum, rng.next() * s), n - 1);
+  } else {
+    first = rng.int(n);
+  }
   copyRow(0, first);
   kernel.candidatePotentials(centroids.subarray(0, d), 1, closest, pots);
   kernel.takeCandidate(0, closest, cumsum);

@@ -4,7 +4,7 @@ import { kmeansPlusPlus } from './kmeansPlusPlus.ts';
 
 /**
  * The n_init k-means++ seedings of mini-batch k-means as independent jobs: seeding r draws its `initSize`
- * rows (with replacement, then sorted) and its k-means++ choices from its own generator (state rngStates[r]), then is
+ * rows (with replacement, then sorted, repeats merged into weights) and its k-means++ choices from its own generator (state rngStates[r]), then is
  * scored by its inertia on the shared validation rows. A seeding's result depends on r alone, so any number
  * of threads, claiming jobs in any order, gives the same centres and inertias.
  */
@@ -43,15 +43,25 @@ export function seedOne(jobs: SeedingJobs, r: number, kernel = createDistanceKer
   const { data, n, initSize, k, sqNorms } = jobs;
   const rng = new Rng(jobs.rngStates[r]);
   const rows = new Int32Array(initSize);
-  if (initSize < n) {
-    for (let i = 0; i < initSize; i++) rows[i] = rng.int(n);
-    // In row order the gather reads memory forwards (several times faster than scattered reads); the
-    // draw is i.i.d., so its order carries no information and k-means++ may take it in any fixed order.
-    rows.sort();
-  } else {
+  if (initSize >= n) {
     for (let i = 0; i < n; i++) rows[i] = i;
+    return kmeansPlusPlus(kernel, data, rows, k, rng, sqNorms);
   }
-  return kmeansPlusPlus(kernel, data, rows, k, rng, sqNorms);
+  for (let i = 0; i < initSize; i++) rows[i] = rng.int(n);
+  // The draw is i.i.d., so its order carries no information: in row order the gather reads memory
+  // forwards, and repeats (about 16% of 30,000 draws from 80,819 rows) become one row with a weight.
+  rows.sort();
+  const weights = new Float32Array(initSize);
+  let distinct = 0;
+  for (let i = 0; i < initSize; i++) {
+    if (distinct > 0 && rows[i] === rows[distinct - 1]) {
+      weights[distinct - 1]++;
+    } else {
+      rows[distinct] = rows[i];
+      weights[distinct++] = 1;
+    }
+  }
+  return kmeansPlusPlus(kernel, data, rows.subarray(0, distinct), k, rng, sqNorms, weights.subarray(0, distinct));
 }
 
 /**

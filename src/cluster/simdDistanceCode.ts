@@ -139,16 +139,17 @@ function nearestFunction(dp: number, groups: number, rows: number, indexed: bool
 }
 
 /**
- * potentials(xPtr, nBlocks, cPtr, cnPtr, passes, xnPtr, closestPtr, outPtr, potPtr): the k-means++
+ * potentials(xPtr, nBlocks, cPtr, cnPtr, passes, xnPtr, closestPtr, outPtr, potPtr, weightPtr): the k-means++
  * candidate step. For row i and candidate j: m = min(closest[i], max(||x_i - c_j||^2, 0)), written to
- * out[pass][i][4G]; pot[j] = sum over rows of m, summed per block in float32 and across blocks in float64.
+ * out[pass][i][4G]; pot[j] = sum over rows of weight[i] * m (a row standing for weight[i] copies of itself),
+ * summed per block in float32 and across blocks in float64.
  */
 function potentialsFunction(dp: number, groups: number, rows: number): FunctionBuilder {
-  const f = new FunctionBuilder([I32, I32, I32, I32, I32, I32, I32, I32, I32], []);
-  const [xPtr, nBlocks, cPtr, cnPtr, passes, xnPtr, closestPtr, outPtr, potPtr] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const f = new FunctionBuilder([I32, I32, I32, I32, I32, I32, I32, I32, I32, I32], []);
+  const [xPtr, nBlocks, cPtr, cnPtr, passes, xnPtr, closestPtr, outPtr, potPtr, weightPtr] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
   const i = f.local(I32), xp = f.local(I32), cp = f.local(I32), cnp = f.local(I32), q = f.local(I32);
-  const xnp = f.local(I32), clp = f.local(I32), op = f.local(I32), potp = f.local(I32);
-  const xnS = f.local(V128), clS = f.local(V128), m = f.local(V128), zero = f.local(V128);
+  const xnp = f.local(I32), clp = f.local(I32), op = f.local(I32), potp = f.local(I32), wp = f.local(I32);
+  const xnS = f.local(V128), clS = f.local(V128), m = f.local(V128), zero = f.local(V128), wS = f.local(V128);
   const cn = Array.from({ length: groups }, () => f.local(V128));
   const sum = Array.from({ length: groups }, () => f.local(V128));
   const pot = Array.from({ length: 2 * groups }, () => f.local(V128));
@@ -161,25 +162,25 @@ function potentialsFunction(dp: number, groups: number, rows: number): FunctionB
   f.loop();
   for (const acc of pot) f.get(zero).set(acc);
   for (let g = 0; g < groups; g++) f.get(cnp).v128Load(g * 16).set(cn[g]);
-  f.get(xPtr).set(xp).get(xnPtr).set(xnp).get(closestPtr).set(clp).i32Const(0).set(i);
+  f.get(xPtr).set(xp).get(xnPtr).set(xnp).get(closestPtr).set(clp).get(weightPtr).set(wp).i32Const(0).set(i);
   f.loop();
   emitDots(f, dp, groups, rows, consecutiveRows(xp, dp), cp, l);
   for (const s of sum) f.get(zero).set(s);
   for (let p = 0; p < rows; p++) {
-    f.get(xnp).v128Load32Splat(p * 4).set(xnS).get(clp).v128Load32Splat(p * 4).set(clS);
+    f.get(xnp).v128Load32Splat(p * 4).set(xnS).get(clp).v128Load32Splat(p * 4).set(clS).get(wp).v128Load32Splat(p * 4).set(wS);
     for (let g = 0; g < groups; g++) {
       const acc = l.acc[g][p];
       f.get(cn[g]).get(xnS).f32x4Add().get(acc).get(acc).f32x4Add().f32x4Sub().get(zero).f32x4Max();
       f.get(clS).f32x4Min().set(m);
       f.get(op).get(m).v128Store((p * groups + g) * 16);
-      f.get(sum[g]).get(m).f32x4Add().set(sum[g]);
+      f.get(sum[g]).get(m).get(wS).f32x4Mul().f32x4Add().set(sum[g]);
     }
   }
   for (let g = 0; g < groups; g++) {
     f.get(pot[2 * g]).get(sum[g]).f64x2PromoteLowF32x4().f64x2Add().set(pot[2 * g]);
     f.get(pot[2 * g + 1]).get(sum[g]).get(sum[g]).shuffle(highHalf).f64x2PromoteLowF32x4().f64x2Add().set(pot[2 * g + 1]);
   }
-  for (const ptr of [xnp, clp]) f.get(ptr).i32Const(4 * rows).i32Add().set(ptr);
+  for (const ptr of [xnp, clp, wp]) f.get(ptr).i32Const(4 * rows).i32Add().set(ptr);
   f.get(op).i32Const(4 * rows * width).i32Add().set(op);
   f.get(xp).i32Const(4 * rows * dp).i32Add().set(xp);
   f.get(i).i32Const(1).i32Add().tee(i).get(nBlocks).i32LtU().brIf(0);
@@ -197,10 +198,10 @@ function potentialsFunction(dp: number, groups: number, rows: number): FunctionB
 export interface SimdDistanceExports {
   nearest(xPtr: number, nBlocks: number, cPtr: number, cnPtr: number, passes: number, xnPtr: number, labPtr: number, distPtr: number, secondPtr: number): void;
   nearestIndexed(idxPtr: number, nBlocks: number, cPtr: number, cnPtr: number, passes: number, xnPtr: number, labPtr: number, distPtr: number, secondPtr: number, dataPtr: number): void;
-  potentials(xPtr: number, nBlocks: number, cPtr: number, cnPtr: number, passes: number, xnPtr: number, closestPtr: number, outPtr: number, potPtr: number): void;
+  potentials(xPtr: number, nBlocks: number, cPtr: number, cnPtr: number, passes: number, xnPtr: number, closestPtr: number, outPtr: number, potPtr: number, weightPtr: number): void;
   accumulateIndexed(idxPtr: number, count: number, dataPtr: number, labPtr: number, sumsPtr: number): void;
   gatherRows(idxPtr: number, count: number, dataPtr: number, xnPtr: number, outPtr: number, outXnPtr: number): void;
-  takeLane(srcPtr: number, count: number, strideBytes: number, dstPtr: number, cumsumPtr: number): void;
+  takeLane(srcPtr: number, count: number, strideBytes: number, dstPtr: number, cumsumPtr: number, weightPtr: number): void;
   selectUnchanged(rowsPtr: number, count: number, batchPtr: number, assignedPtr: number, boundPtr: number, drift: number, centersPtr: number, labPtr: number, distPtr: number, todoPtr: number): number;
 }
 

@@ -102,19 +102,20 @@ export function selectUnchangedFunction(dp: number): FunctionBuilder {
 }
 
 /**
- * takeLane(srcPtr, count, strideBytes, dstPtr, cumsumPtr): the k-means++ "take this candidate" step:
- * dst[i] = the f32 at srcPtr + i * strideBytes (one lane of the candidate minima) and cumsum[i] = dst[0] +
- * ... + dst[i] summed in float64 (what the next draw searches).
+ * takeLane(srcPtr, count, strideBytes, dstPtr, cumsumPtr, weightPtr): the k-means++ "take this candidate"
+ * step: dst[i] = the f32 at srcPtr + i * strideBytes (one lane of the candidate minima) and cumsum[i] =
+ * w[0] dst[0] + ... + w[i] dst[i] summed in float64 (what the next draw searches; w: f32 row weights).
  */
 export function takeLaneFunction(): FunctionBuilder {
-  const f = new FunctionBuilder([I32, I32, I32, I32, I32], []);
-  const [srcPtr, count, stride, dstPtr, cumsumPtr] = [0, 1, 2, 3, 4];
+  const f = new FunctionBuilder([I32, I32, I32, I32, I32, I32], []);
+  const [srcPtr, count, stride, dstPtr, cumsumPtr, weightPtr] = [0, 1, 2, 3, 4, 5];
   const i = f.local(I32), v = f.local(F32), s = f.local(F64);
   f.i32Const(0).set(i).f64Const(0).set(s);
   f.loop();
   f.get(srcPtr).f32Load(0).set(v);
   f.get(dstPtr).get(v).f32Store(0);
-  f.get(cumsumPtr).get(s).get(v).f64PromoteF32().f64Add().tee(s).f64Store(0);
+  f.get(cumsumPtr).get(s).get(v).f64PromoteF32().get(weightPtr).f32Load(0).f64PromoteF32().f64Mul().f64Add().tee(s).f64Store(0);
+  f.get(weightPtr).i32Const(4).i32Add().set(weightPtr);
   f.get(srcPtr).get(stride).i32Add().set(srcPtr);
   f.get(dstPtr).i32Const(4).i32Add().set(dstPtr);
   f.get(cumsumPtr).i32Const(8).i32Add().set(cumsumPtr);
