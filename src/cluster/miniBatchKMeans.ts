@@ -20,9 +20,13 @@ import { resolveKMeansConfig, type KMeansConfig, type KMeansResult } from './kme
  * - with reassignmentRatio > 0, clusters whose count falls below that fraction of the largest count are
  *   moved to random batch rows (every 10 * k rows seen, or when a count is 0).
  * The random streams differ from numpy's, so results match scikit-learn in distribution, not bit for bit.
+ * Speed: the seedings are independent jobs (seedings.ts, optionally on worker threads); the steps work on a
+ * resident copy of the matrix and skip rows whose nearest centre a per-row bound proves unchanged
+ * (boundedAssignment.ts), which gives the brute-force assignment up to rounding on near ties.
  */
 export interface MiniBatchOptions {
   log?: (msg: string) => void;
+  /** Kernel of the final assignment; a 'js' kernel also selects the typed-array code everywhere else. */
   kernel?: DistanceKernel;
   /** Threads for the n_init seedings (this one plus worker threads); the result does not depend on it. Default 1. */
   threads?: number;
