@@ -15,20 +15,26 @@ export interface DistanceKernel {
   readonly numPoints: number;
   /**
    * Loads `rows` of `data` (row-major [*, dims]); with `rows` null, rows [start, start + count).
-   * `sqNorms` (squared norm of every row of `data`), when given, saves recomputing them.
+   * `sqNorms` (squared norm of every row of `data`), when given, saves recomputing them. `weights` (one
+   * per loaded point, default 1) make a point count as that many copies in the k-means++ potentials and
+   * running sums (not in `nearest` or `accumulate`).
    */
-  loadPoints(data: Float32Array, rows: Int32Array | null, start?: number, count?: number, sqNorms?: Float64Array): void;
+  loadPoints(data: Float32Array, rows: Int32Array | null, start?: number, count?: number, sqNorms?: Float64Array, weights?: Float32Array): void;
   /** Adds each loaded point to sums[label] (row-major [k, dims]) and counts[label]. */
   accumulate(labels: Int32Array, sums: Float64Array, counts: Int32Array): void;
   loadCentroids(centroids: Float32Array, k: number): void;
-  /** Nearest centroid of each loaded point (first on ties) and its squared distance; returns the sum (float64). */
-  nearest(labels: Int32Array, dists: Float32Array): number;
+  /**
+   * Nearest centroid of each loaded point (first on ties) and its squared distance; returns the sum (float64).
+   * With `second`, also the squared distance to the second nearest centroid (+Infinity when k is 1).
+   */
+  nearest(labels: Int32Array, dists: Float32Array, second?: Float32Array): number;
   /**
    * For `m` candidate centroids: pots[j] = sum_i min(closest[i], ||x_i - cand_j||^2). Remembers the
    * per-point minima so that `takeCandidate(j, closest)` can update `closest` for the chosen one.
    */
   candidatePotentials(candidates: Float32Array, m: number, closest: Float32Array, pots: Float64Array): void;
-  takeCandidate(j: number, closest: Float32Array): void;
+  /** closest <- the minima of candidate j; with `cumsum`, also the running sums of weight x minimum (float64). */
+  takeCandidate(j: number, closest: Float32Array, cumsum?: Float64Array): void;
 }
 
 /** A kernel for `dims`: WebAssembly SIMD where available (unless `forceJs`), else the JS fallback. */
@@ -55,7 +61,7 @@ class SimdDistanceKernel implements DistanceKernel {
   private rowsCap = 0;
   private centroidsCap = 0;
   private outCap = 0;
-  private off = { centroids: 0, cn: 0, pots: 0, points: 0, xn: 0, labels: 0, dists: 0, closest: 0, out: 0, end: 0 };
+  private off = { centroids: 0, cn: 0, pots: 0, points: 0, xn: 0, weights: 0, labels: 0, dists: 0, second: 0, closest: 0, out: 0, cumsum: 0, end: 0 };
   private passes = 0;
   private k = 0;
   private candPasses = 0;
@@ -82,7 +88,7 @@ class SimdDistanceKernel implements DistanceKernel {
   /** Region offsets for capacities (in floats of centroid storage, rows, candidate-output floats per row). */
   private layout(rowsCap: number, centroidsCap: number, outCap: number) {
     const align = (n: number) => Math.ceil(n / 16) * 16;
-    const o = { centroids: 0, cn: 0, pots: 0, points: 0, xn: 0, labels: 0, dists: 0, closest: 0, out: 0, end: 0 };
+    const o = { centroids: 0, cn: 0, pots: 0, points: 0, xn: 0, weights: 0, labels: 0, dists: 0, second: 0, closest: 0, out: 0, cumsum: 0, end: 0 };
     let at = 0;
     const put = (name: keyof typeof o, bytes: number) => {
       o[name] = at;
@@ -93,10 +99,13 @@ class SimdDistanceKernel implements DistanceKernel {
     put('pots', (MAX_CANDIDATES + this.blocking.potentialsWidth) * 8);
     put('points', rowsCap * this.dp * 4);
     put('xn', rowsCap * 4);
+    put('weights', rowsCap * 4);
     put('labels', rowsCap * 4);
     put('dists', rowsCap * 4);
+    put('second', rowsCap * 4);
     put('closest', rowsCap * 4);
     put('out', outCap * rowsCap * 4);
+    put('cumsum', rowsCap * 8);
     o.end = at;
     return o;
   }
@@ -115,7 +124,7 @@ class SimdDistanceKernel implements DistanceKernel {
       }
     }
     const bytes = new Uint8Array(this.memory.buffer);
-    const names = ['out', 'closest', 'dists', 'labels', 'xn', 'points', 'pots', 'cn', 'centroids'] as const;
+    const names = ['cumsum', 'out', 'closest', 'second', 'dists', 'labels', 'weights', 'xn', 'points', 'pots', 'cn', 'centroids'] as const;
     const old = this.off;
     for (let n = 0; n < names.length; n++) {
       const name = names[n];
@@ -128,20 +137,23 @@ class SimdDistanceKernel implements DistanceKernel {
     this.outCap = q;
   }
 
-  loadPoints(data: Float32Array, rows: Int32Array | null, start = 0, count = rows ? rows.length : 0, sqNorms?: Float64Array): void {
+  loadPoints(data: Float32Array, rows: Int32Array | null, start = 0, count = rows ? rows.length : 0, sqNorms?: Float64Array, weights?: Float32Array): void {
     const n = rows ? rows.length : count;
+    if (weights && weights.length < n) throw new Error(`distance kernel: ${weights.length} weights for ${n} points`);
     const nPad = Math.ceil(n / this.blocking.rows) * this.blocking.rows;
     this.ensure(Math.max(nPad, this.blocking.rows), 0, 0);
     const { dims, dp } = this;
     const pts = new Float32Array(this.memory.buffer, this.off.points, nPad * dp);
     const xn = new Float32Array(this.memory.buffer, this.off.xn, nPad);
-    if (rows === null && dp === dims) pts.set(data.subarray(start * dims, (start + n) * dims));
+    const contiguous = rows === null && dp === dims;
+    if (contiguous) pts.set(data.subarray(start * dims, (start + n) * dims));
+    // Plain element loops: for rows of a few dozen floats they beat subarray + set per row several times over.
     for (let i = 0; i < n; i++) {
       const row = rows === null ? start + i : rows[i];
       const r = row * dims;
       const o = i * dp;
-      if (rows !== null || dp !== dims) {
-        pts.set(data.subarray(r, r + dims), o);
+      if (!contiguous) {
+        for (let t = 0; t < dims; t++) pts[o + t] = data[r + t];
         for (let t = dims; t < dp; t++) pts[o + t] = 0;
       }
       if (sqNorms) {
@@ -154,6 +166,10 @@ class SimdDistanceKernel implements DistanceKernel {
     }
     pts.fill(0, n * dp);
     xn.fill(0, n);
+    const w = new Float32Array(this.memory.buffer, this.off.weights, nPad);
+    if (weights) w.set(weights.subarray(0, n));
+    else w.fill(1, 0, n);
+    w.fill(0, n);
     this.numPoints = n;
   }
 
@@ -203,15 +219,16 @@ class SimdDistanceKernel implements DistanceKernel {
     this.k = k;
   }
 
-  nearest(labels: Int32Array, dists: Float32Array): number {
+  nearest(labels: Int32Array, dists: Float32Array, second?: Float32Array): number {
     const n = this.numPoints;
     if (n === 0) return 0;
     if (this.k === 0) throw new Error('distance kernel: no centroids loaded');
     const o = this.off;
-    this.fns.nearest(o.points, Math.ceil(n / this.blocking.rows), o.centroids, o.cn, this.passes, o.xn, o.labels, o.dists);
+    this.fns.nearest(o.points, Math.ceil(n / this.blocking.rows), o.centroids, o.cn, this.passes, o.xn, o.labels, o.dists, o.second);
     labels.set(new Int32Array(this.memory.buffer, o.labels, n));
     const d = new Float32Array(this.memory.buffer, o.dists, n);
     dists.set(d);
+    if (second) second.set(new Float32Array(this.memory.buffer, o.second, n));
     let sum = 0;
     for (let i = 0; i < n; i++) sum += d[i];
     return sum;
@@ -233,20 +250,23 @@ class SimdDistanceKernel implements DistanceKernel {
     const cl = new Float32Array(this.memory.buffer, o.closest, nPad);
     cl.set(closest.subarray(0, n));
     cl.fill(0, n);
-    this.fns.potentials(o.points, nPad / this.blocking.rows, cOff, cnOff, passes, o.xn, o.closest, o.out, o.pots);
+    this.fns.potentials(o.points, nPad / this.blocking.rows, cOff, cnOff, passes, o.xn, o.closest, o.out, o.pots, o.weights);
     const p = new Float64Array(this.memory.buffer, o.pots, passes * w);
     for (let j = 0; j < m; j++) pots[j] = p[j];
     this.candPasses = passes;
   }
 
-  takeCandidate(j: number, closest: Float32Array): void {
+  takeCandidate(j: number, closest: Float32Array, cumsum?: Float64Array): void {
     const w = this.blocking.potentialsWidth;
     const q = Math.floor(j / w), lane = j % w;
     if (q >= this.candPasses) throw new Error('distance kernel: takeCandidate before candidatePotentials');
     const n = this.numPoints;
+    if (n === 0) return;
     const nPad = Math.ceil(n / this.blocking.rows) * this.blocking.rows;
-    const out = new Float32Array(this.memory.buffer, this.off.out + q * nPad * w * 4, nPad * w);
-    for (let i = 0; i < n; i++) closest[i] = out[i * w + lane];
+    const o = this.off;
+    this.fns.takeLane(o.out + (q * nPad * w + lane) * 4, n, w * 4, o.closest, o.cumsum, o.weights);
+    closest.set(new Float32Array(this.memory.buffer, o.closest, n));
+    if (cumsum) cumsum.set(new Float64Array(this.memory.buffer, o.cumsum, n));
   }
 }
 
@@ -256,6 +276,7 @@ class JsDistanceKernel implements DistanceKernel {
   numPoints = 0;
   private points = new Float32Array(0);
   private xn = new Float64Array(0);
+  private weights = new Float64Array(0);
   private centroids: Float32Array = new Float32Array(0);
   private cn: Float64Array = new Float64Array(0);
   private k = 0;
@@ -264,11 +285,14 @@ class JsDistanceKernel implements DistanceKernel {
 
   constructor(readonly dims: number) {}
 
-  loadPoints(data: Float32Array, rows: Int32Array | null, start = 0, count = rows ? rows.length : 0): void {
+  loadPoints(data: Float32Array, rows: Int32Array | null, start = 0, count = rows ? rows.length : 0, _sqNorms?: Float64Array, weights?: Float32Array): void {
     const n = rows ? rows.length : count;
+    if (weights && weights.length < n) throw new Error(`distance kernel: ${weights.length} weights for ${n} points`);
     const d = this.dims;
     if (this.points.length < n * d) this.points = new Float32Array(n * d);
     if (this.xn.length < n) this.xn = new Float64Array(n);
+    if (this.weights.length < n) this.weights = new Float64Array(n);
+    for (let i = 0; i < n; i++) this.weights[i] = weights ? weights[i] : 1;
     for (let i = 0; i < n; i++) {
       const r = (rows === null ? start + i : rows[i]) * d;
       let s = 0;
@@ -297,23 +321,27 @@ class JsDistanceKernel implements DistanceKernel {
     this.k = k;
   }
 
-  nearest(labels: Int32Array, dists: Float32Array): number {
+  nearest(labels: Int32Array, dists: Float32Array, second?: Float32Array): number {
     const { dims: d, points: x, centroids: c, cn, k } = this;
     let sum = 0;
     for (let i = 0; i < this.numPoints; i++) {
-      let best = Infinity, bj = 0;
+      let best = Infinity, next = Infinity, bj = 0;
       for (let j = 0; j < k; j++) {
         let dot = 0;
         for (let t = 0; t < d; t++) dot += x[i * d + t] * c[j * d + t];
         const v = cn[j] - 2 * dot;
         if (v < best) {
+          next = best;
           best = v;
           bj = j;
+        } else if (v < next) {
+          next = v;
         }
       }
       const dist = Math.max(best + this.xn[i], 0);
       labels[i] = bj;
       dists[i] = dist;
+      if (second) second[i] = Math.max(next + this.xn[i], 0);
       sum += dist;
     }
     return sum;
@@ -330,17 +358,24 @@ class JsDistanceKernel implements DistanceKernel {
         for (let t = 0; t < d; t++) dot += x[i * d + t] * candidates[j * d + t];
         const v = Math.min(closest[i], Math.max(this.xn[i] + cn[j] - 2 * dot, 0));
         this.minima[j * n + i] = v;
-        pot += v;
+        pot += v * this.weights[i];
       }
       pots[j] = pot;
     }
     this.m = m;
   }
 
-  takeCandidate(j: number, closest: Float32Array): void {
+  takeCandidate(j: number, closest: Float32Array, cumsum?: Float64Array): void {
     if (j >= this.m) throw new Error('distance kernel: takeCandidate before candidatePotentials');
     const n = this.numPoints;
     closest.set(this.minima.subarray(j * n, j * n + n));
+    if (cumsum) {
+      let s = 0;
+      for (let i = 0; i < n; i++) {
+        s += closest[i] * this.weights[i];
+        cumsum[i] = s;
+      }
+    }
   }
 }
 

@@ -81,4 +81,8 @@ export interface KMeansResult {
   stoppedBy: 'max_iter' | 'max_no_improvement' | 'tol' | 'converged';
   /** Which distance kernel ran (wasm-simd or js). */
   kernel: string;
+  /** Mini-batch: wall seconds of the phases (the n_init seedings with their validation, the steps, the final assignment). */
+  seconds?: { init: number; steps: number; final: number };
+  /** Mini-batch: the same split in CPU seconds of the whole process (worker threads included). */
+  cpuSeconds?: { init: number; steps: number; final: number };
 }

@@ -8,13 +8,17 @@ import type { Rng } from '../util/rng.ts';
  * meaning the lowest resulting potential (sum of squared distances to the nearest centre).
  *
  * `rows` (indices into `data`, [*, dims] row-major) are the points to seed from; they are loaded into
- * `kernel`, which is left holding them. Returns row-major [k, dims] centroids.
+ * `kernel`, which is left holding them. `weights` (optional, one per row) make row i stand for weights[i]
+ * copies of itself, in the draws and the potentials: seeding from the distinct rows of a sorted draw with
+ * their multiplicities picks the same rows as seeding from the draw with its repeats (each search of the
+ * running sums lands on the same row, up to float rounding of the sums), at less cost.
+ * Returns row-major [k, dims] centroids.
  */
-export function kmeansPlusPlus(kernel: DistanceKernel, data: Float32Array, rows: Int32Array, k: number, rng: Rng, sqNorms?: Float64Array): Float32Array {
+export function kmeansPlusPlus(kernel: DistanceKernel, data: Float32Array, rows: Int32Array, k: number, rng: Rng, sqNorms?: Float64Array, weights?: Float32Array): Float32Array {
   const d = kernel.dims;
   const n = rows.length;
   if (n === 0) throw new Error('kmeansPlusPlus: no points to seed from');
-  kernel.loadPoints(data, rows, 0, rows.length, sqNorms);
+  kernel.loadPoints(data, rows, 0, rows.length, sqNorms, weights);
   const centroids = new Float32Array(k * d);
   const copyRow = (to: number, localIndex: number) => {
     const r = rows[localIndex] * d;
@@ -27,17 +31,19 @@ export function kmeansPlusPlus(kernel: DistanceKernel, data: Float32Array, rows:
   const candidateIds = new Int32Array(trials);
   const cumsum = new Float64Array(n);
 
-  const first = rng.int(n);
+  let first: number;
+  if (weights) {
+    let s = 0;
+    for (let i = 0; i < n; i++) cumsum[i] = s += weights[i];
+    first = Math.min(searchSortedLeft(cumsum, rng.next() * s), n - 1);
+  } else {
+    first = rng.int(n);
+  }
   copyRow(0, first);
   kernel.candidatePotentials(centroids.subarray(0, d), 1, closest, pots);
-  kernel.takeCandidate(0, closest);
+  kernel.takeCandidate(0, closest, cumsum);
   let pot = pots[0];
   for (let c = 1; c < k; c++) {
-    let s = 0;
-    for (let i = 0; i < n; i++) {
-      s += closest[i];
-      cumsum[i] = s;
-    }
     for (let t = 0; t < trials; t++) {
       const target = rng.next() * pot;
       const id = Math.min(searchSortedLeft(cumsum, target), n - 1);
@@ -48,7 +54,7 @@ export function kmeansPlusPlus(kernel: DistanceKernel, data: Float32Array, rows:
     kernel.candidatePotentials(candidates, trials, closest, pots);
     let best = 0;
     for (let t = 1; t < trials; t++) if (pots[t] < pots[best]) best = t;
-    kernel.takeCandidate(best, closest);
+    kernel.takeCandidate(best, closest, cumsum);
     pot = pots[best];
     copyRow(c, candidateIds[best]);
   }

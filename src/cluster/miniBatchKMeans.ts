@@ -1,7 +1,11 @@
 import { Rng } from '../util/rng.ts';
 import { createDistanceKernel, type DistanceKernel } from './distanceKernel.ts';
-import { kmeansPlusPlus } from './kmeansPlusPlus.ts';
+import { runSeedings } from './seedingThreads.ts';
+import { bestSeeding } from './seedings.ts';
 import { assignNearest } from './assignNearest.ts';
+import { createMiniBatchStepKernel } from './miniBatchStepKernel.ts';
+import { BoundedAssignment } from './boundedAssignment.ts';
+import { MiniBatchConvergence } from './miniBatchConvergence.ts';
 import { resolveKMeansConfig, type KMeansConfig, type KMeansResult } from './kmeansConfig.ts';
 
 /**
@@ -16,10 +20,16 @@ import { resolveKMeansConfig, type KMeansConfig, type KMeansResult } from './kme
  * - with reassignmentRatio > 0, clusters whose count falls below that fraction of the largest count are
  *   moved to random batch rows (every 10 * k rows seen, or when a count is 0).
  * The random streams differ from numpy's, so results match scikit-learn in distribution, not bit for bit.
+ * Speed: the seedings are independent jobs (seedings.ts, optionally on worker threads); the steps work on a
+ * resident copy of the matrix and skip rows whose nearest centre a per-row bound proves unchanged
+ * (boundedAssignment.ts), which gives the brute-force assignment up to rounding on near ties.
  */
 export interface MiniBatchOptions {
   log?: (msg: string) => void;
+  /** Kernel of the final assignment; a 'js' kernel also selects the typed-array code everywhere else. */
   kernel?: DistanceKernel;
+  /** Threads for the n_init seedings (this one plus worker threads); the result does not depend on it. Default 1. */
+  threads?: number;
 }
 
 export function miniBatchKMeans(data: Float32Array, n: number, dims: number, partial: Partial<KMeansConfig> = {}, opts: MiniBatchOptions = {}): KMeansResult {
@@ -35,56 +45,48 @@ export function miniBatchKMeans(data: Float32Array, n: number, dims: number, par
   if (initSize < k) initSize = 3 * k;
   initSize = Math.min(initSize, n);
 
-  // Initialisation: a validation draw, then n_init seedings on fresh draws.
-  const draw = (m: number) => {
-    const idx = new Int32Array(m);
-    for (let i = 0; i < m; i++) idx[i] = rng.int(n);
-    return idx;
-  };
+  const tInit = performance.now();
+  const cInit = processCpuSeconds();
+  // Initialisation: a validation draw, then n_init seedings, each from its own generator forked from the
+  // run's, so they can run on any number of threads with the same result.
   const sqNorms = rowSquaredNorms(data, n, dims);
-  const validRows = draw(initSize);
-  const validKernel = createDistanceKernel(dims, { forceJs: kernel.kind === 'js' });
-  validKernel.loadPoints(data, validRows, 0, initSize, sqNorms);
-  const validLabels = new Int32Array(initSize);
-  const validDists = new Float32Array(initSize);
-  let centers: Float32Array = new Float32Array(0);
-  let initInertia = Infinity;
-  for (let r = 0; r < cfg.nInit; r++) {
-    const initRows = initSize < n ? draw(initSize) : identity(n);
-    const c = kmeansPlusPlus(kernel, data, initRows, k, rng, sqNorms);
-    validKernel.loadCentroids(c, k);
-    const inertia = validKernel.nearest(validLabels, validDists);
-    log(`init ${r + 1}/${cfg.nInit}: validation inertia ${inertia.toExponential(4)}`);
-    if (inertia < initInertia) {
-      initInertia = inertia;
-      centers = c;
-    }
-  }
+  const validRows = new Int32Array(initSize);
+  for (let i = 0; i < initSize; i++) validRows[i] = rng.int(n);
+  const rngStates = Array.from({ length: cfg.nInit }, () => rng.fork().getState());
+  const jobs = { data, n, dims, k, initSize, validRows, sqNorms, rngStates, forceJs: kernel.kind === 'js' };
+  const threads = Math.max(1, Math.floor(opts.threads ?? 1));
+  const { results: seeded, workersUsed, leftovers } = runSeedings(jobs, threads);
+  for (let r = 0; r < cfg.nInit; r++) log(`init ${r + 1}/${cfg.nInit}: validation inertia ${seeded.inertias[r].toExponential(4)}`);
+  if (threads > 1) log(`seedings on ${threads} threads: ${workersUsed} worker(s) finished, ${leftovers} seeding(s) redone on this thread`);
+  const chosen = bestSeeding(seeded, cfg.nInit, k, dims);
+  const centers = chosen.centres;
+  const initInertia = chosen.inertia;
 
-  // Mini-batch steps.
+  const tSteps = performance.now();
+  const cSteps = processCpuSeconds();
+  // Mini-batch steps over the matrix held by the step kernel; rows whose nearest centre provably did not
+  // change since they were last assigned are skipped (BoundedAssignment).
+  const stepKernel = createMiniBatchStepKernel(data, n, dims, k, batch, { forceJs: kernel.kind === 'js' });
+  const bounds = new BoundedAssignment(sqNorms);
+  const convergence = new MiniBatchConvergence(batch, n, cfg.tol, cfg.maxNoImprovement);
   const counts = new Float64Array(k);
   const sums = new Float64Array(k * dims);
   const batchCounts = new Int32Array(k);
-  const labels = new Int32Array(batch);
-  const dists = new Float32Array(batch);
+  const previous = new Float32Array(k * dims);
   const nSteps = Math.floor((cfg.maxIter * n) / batch);
-  const alpha = Math.min((batch * 2) / (n + 1), 1);
-  let ewa: number | null = null;
-  let ewaMin: number | null = null;
-  let noImprovement = 0;
   let sinceReassign = 0;
   let stoppedBy: KMeansResult['stoppedBy'] = 'max_iter';
-  let step = 0;
-  const rows = new Int32Array(batch);
-  for (step = 1; step <= nSteps; step++) {
-    for (let i = 0; i < batch; i++) rows[i] = rng.int(n);
-    kernel.loadCentroids(centers, k);
-    kernel.loadPoints(data, rows, 0, batch, sqNorms);
-    const batchInertia = kernel.nearest(labels, dists);
-    const old = cfg.tol > 0 ? centers.slice() : null;
+  let steps = 0;
+  const rows = stepKernel.rows;
+  for (let i = 0; i < nSteps; i++) {
+    steps = i + 1;
+    for (let r = 0; r < batch; r++) rows[r] = rng.int(n);
+    stepKernel.loadCentroids(centers);
+    const batchInertia = bounds.assign(stepKernel, batch);
+    previous.set(centers);
     sums.fill(0);
     batchCounts.fill(0);
-    kernel.accumulate(labels, sums, batchCounts);
+    stepKernel.accumulate(batch, sums, batchCounts);
     updateCenters(centers, counts, sums, batchCounts, k, dims);
     if (cfg.reassignmentRatio > 0) {
       sinceReassign += batch;
@@ -92,31 +94,28 @@ export function miniBatchKMeans(data: Float32Array, n: number, dims: number, par
       for (let j = 0; j < k; j++) if (counts[j] === 0) anyEmpty = true;
       if (anyEmpty || sinceReassign >= 10 * k) {
         sinceReassign = 0;
-        reassignSmallClusters(data, dims, rows, centers, counts, k, cfg.reassignmentRatio, rng, log);
+        reassignSmallClusters(data, dims, rows.subarray(0, batch), centers, counts, k, cfg.reassignmentRatio, rng, log);
       }
     }
-    let shift = 0;
-    if (old) for (let i = 0; i < old.length; i++) shift += (centers[i] - old[i]) ** 2;
-    if (step === 1) continue;
-    const bi = batchInertia / batch;
-    ewa = ewa === null ? bi : ewa * (1 - alpha) + bi * alpha;
-    if (step % 50 === 0) log(`step ${step}/${nSteps}: batch inertia ${bi.toFixed(3)}, smoothed ${ewa.toFixed(3)}`);
-    if (cfg.tol > 0 && shift <= cfg.tol) {
-      stoppedBy = 'tol';
-      break;
+    let shift = 0, maxMove = 0;
+    for (let j = 0; j < k; j++) {
+      let s = 0;
+      for (let t = j * dims; t < (j + 1) * dims; t++) s += (centers[t] - previous[t]) ** 2;
+      shift += s;
+      if (s > maxMove) maxMove = s;
     }
-    if (ewaMin === null || ewa < ewaMin) {
-      noImprovement = 0;
-      ewaMin = ewa;
-    } else {
-      noImprovement++;
-    }
-    if (cfg.maxNoImprovement > 0 && noImprovement >= cfg.maxNoImprovement) {
-      stoppedBy = 'max_no_improvement';
+    bounds.centresMoved(Math.sqrt(maxMove));
+    const stop = convergence.update(i, batchInertia, shift);
+    if (steps % 50 === 0 && convergence.ewa !== null) log(`step ${steps}/${nSteps}: batch inertia ${(batchInertia / batch).toFixed(3)}, smoothed ${convergence.ewa.toFixed(3)}`);
+    if (stop) {
+      stoppedBy = stop;
       break;
     }
   }
-  const steps = Math.min(step, nSteps);
+  const ewa = convergence.ewa;
+  log(`assigned ${bounds.full} batch rows in full, skipped ${bounds.skipped} by the bound`);
+  const tFinal = performance.now();
+  const cFinal = processCpuSeconds();
   const inertia = assignNearest(kernel, data, n, centers, k);
   log(`stopped after ${steps} steps (${stoppedBy}); inertia ${inertia.toExponential(4)}`);
   return {
@@ -130,6 +129,8 @@ export function miniBatchKMeans(data: Float32Array, n: number, dims: number, par
     initInertia,
     stoppedBy,
     kernel: kernel.kind,
+    seconds: { init: (tSteps - tInit) / 1000, steps: (tFinal - tSteps) / 1000, final: (performance.now() - tFinal) / 1000 },
+    cpuSeconds: { init: cSteps - cInit, steps: cFinal - cSteps, final: processCpuSeconds() - cFinal },
   };
 }
 
@@ -173,6 +174,12 @@ function reassignSmallClusters(
   log(`reassigned ${small.length} small cluster(s)`);
 }
 
+/** User + system CPU time of the process (all its threads), in seconds. */
+function processCpuSeconds(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
+
 function rowSquaredNorms(data: Float32Array, n: number, dims: number): Float64Array {
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) {
@@ -181,8 +188,4 @@ function rowSquaredNorms(data: Float32Array, n: number, dims: number): Float64Ar
     out[i] = s;
   }
   return out;
-}
-
-function identity(n: number): Int32Array {
-  return Int32Array.from({ length: n }, (_, i) => i);
 }

@@ -83,7 +83,12 @@ export class FunctionBuilder {
     const b = new Uint8Array(new Float32Array([v]).buffer);
     return this.op(0x43, ...b);
   }
+  f64Const(v: number): this {
+    const b = new Uint8Array(new Float64Array([v]).buffer);
+    return this.op(0x44, ...b);
+  }
   i32Load(offset = 0): this { return this.mem(0x28, 2, offset); }
+  f64Load(offset = 0): this { return this.mem(0x2b, 3, offset); }
   f32Load(offset = 0): this { return this.mem(0x2a, 2, offset); }
   i32Store(offset = 0): this { return this.mem(0x36, 2, offset); }
   f32Store(offset = 0): this { return this.mem(0x38, 2, offset); }
@@ -92,6 +97,7 @@ export class FunctionBuilder {
   i32Ne(): this { return this.op(0x47); }
   i32LtS(): this { return this.op(0x48); }
   i32LtU(): this { return this.op(0x49); }
+  i32GeS(): this { return this.op(0x4e); }
   i32Add(): this { return this.op(0x6a); }
   i32Sub(): this { return this.op(0x6b); }
   i32Mul(): this { return this.op(0x6c); }
@@ -104,8 +110,15 @@ export class FunctionBuilder {
   f32Sub(): this { return this.op(0x93); }
   f32Mul(): this { return this.op(0x94); }
   f32Div(): this { return this.op(0x95); }
-  f32Max(): this { return this.op(0x97); }
   f32ConvertI32S(): this { return this.op(0xb2); }
+  f32Min(): this { return this.op(0x96); }
+  f32Max(): this { return this.op(0x97); }
+  f64Gt(): this { return this.op(0x64); }
+  f64Le(): this { return this.op(0x65); }
+  f64Add(): this { return this.op(0xa0); }
+  f64Sub(): this { return this.op(0xa1); }
+  f64Mul(): this { return this.op(0xa2); }
+  f64PromoteF32(): this { return this.op(0xbb); }
   // simd
   v128Load(offset = 0): this { return this.simd(0x00, 4, ...uleb(offset)); }
   v128Load32Splat(offset = 0): this { return this.simd(0x09, 2, ...uleb(offset)); }

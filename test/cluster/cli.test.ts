@@ -41,6 +41,12 @@ test('speech-ssl kmeans writes centroids and sidecar; label writes .km and dict.
   assert.equal(side.input.utterances, 6);
   assert.equal(side.config.batchSize, 64);
   assert.ok(side.inertiaPerFrame < 5 * 0.3 ** 2 * 1.2, `inertia per frame ${side.inertiaPerFrame}`);
+  assert.equal(side.threads, 1);
+  // Seeding threads change the time, not the centroids.
+  const km2 = cli('kmeans', dir, '--out', join(dir, 'km3t'), '--k', '3', '--batch-size', '64', '--n-init', '2', '--threads', '2', '--quiet');
+  assert.equal(km2.code, 0, km2.err);
+  assert.deepEqual([...readNpy(join(dir, 'km3t.npy')).data], [...c.data]);
+  assert.equal(JSON.parse(readFileSync(join(dir, 'km3t.json'), 'utf8')).threads, 2);
 
   const lab = cli('label', dir, '--centroids', join(dir, 'km3'), '--out', join(dir, 'lab'), '--manifest', join(dir, 'train.tsv'), '--label-rate', '100');
   assert.equal(lab.code, 0, lab.err);

@@ -62,7 +62,7 @@ test('nearest: gathered rows, exact ties go to the first centroid, and regions s
   assert.deepEqual([...labels], [0, 0, 1]);
 });
 
-test('candidate potentials: min(closest, distance) sums, and takeCandidate updates closest', () => {
+test('candidate potentials: min(closest, distance) sums, and takeCandidate updates closest and its running sums', () => {
   const rng = new Rng(5);
   const n = 23, d = 6, m = 6;
   const x = rng.normalArray(n * d), cand = rng.normalArray(m * d);
@@ -82,11 +82,15 @@ test('candidate potentials: min(closest, distance) sums, and takeCandidate updat
       }
       assert.ok(Math.abs(pots[j] - want) < 1e-4 * want, `${ker.kind} candidate ${j}: ${pots[j]} vs ${want}`);
     }
-    ker.takeCandidate(4, closest);
+    const cumsum = new Float64Array(n);
+    ker.takeCandidate(4, closest, cumsum);
+    let running = 0;
     for (let i = 0; i < n; i++) {
       let s = 0;
       for (let t = 0; t < d; t++) s += (x[i * d + t] - cand[4 * d + t]) ** 2;
       assert.ok(Math.abs(closest[i] - Math.min(closest0[i], s)) < 1e-4 * (1 + s));
+      running += closest[i];
+      assert.equal(cumsum[i], running, `${ker.kind} cumsum ${i}`);
     }
   }
 });
@@ -101,5 +105,33 @@ test('accumulate: per-label sums and counts of the loaded points', () => {
     ker.accumulate(Int32Array.from([1, 0, 1]), sums, counts);
     assert.deepEqual([...counts], [1, 2]);
     assert.deepEqual([...sums], [1, 2, 3, 14, 16, 18]);
+  }
+});
+
+test('weighted points count as repeats in the candidate potentials and running sums (wasm and js)', () => {
+  const rng = new Rng(12);
+  const n = 13, d = 7, m = 6;
+  const x = rng.normalArray(n * d, 2), cand = rng.normalArray(m * d, 2);
+  const weights = Float32Array.from({ length: n }, (_, i) => 1 + (i % 3));
+  const expanded = Int32Array.from([...weights].flatMap((w, i) => Array.from({ length: w }, () => i)));
+  const distinct = Int32Array.from({ length: n }, (_, i) => i);
+  for (const forceJs of [false, true]) {
+    const a = createDistanceKernel(d, { forceJs }), b = createDistanceKernel(d, { forceJs });
+    a.loadPoints(x, distinct, 0, n, undefined, weights);
+    b.loadPoints(x, expanded);
+    const closestA = new Float32Array(n).fill(Infinity), closestB = new Float32Array(expanded.length).fill(Infinity);
+    const potsA = new Float64Array(m), potsB = new Float64Array(m);
+    a.candidatePotentials(cand, m, closestA, potsA);
+    b.candidatePotentials(cand, m, closestB, potsB);
+    for (let j = 0; j < m; j++) assert.ok(Math.abs(potsA[j] - potsB[j]) <= 1e-5 * potsB[j], `${a.kind} candidate ${j}: ${potsA[j]} vs ${potsB[j]}`);
+    const cumA = new Float64Array(n), cumB = new Float64Array(expanded.length);
+    a.takeCandidate(2, closestA, cumA);
+    b.takeCandidate(2, closestB, cumB);
+    // The running sum after distinct row i equals the expanded one after its last copy.
+    let at = -1;
+    for (let i = 0; i < n; i++) {
+      at += weights[i];
+      assert.ok(Math.abs(cumA[i] - cumB[at]) <= 1e-9 * cumB[at], `${a.kind} cumsum ${i}`);
+    }
   }
 });

@@ -30,6 +30,7 @@ Writes PREFIX.npy (centroids [k, dims] float32) and PREFIX.json (config, inertia
   --reassignment-ratio F     small-cluster reassignment (${d.reassignmentRatio})
   --tol F                    centre-change tolerance (${d.tol}; 0 off)
   --seed N                   random seed (${d.seed})
+  --threads N                threads for the n_init seedings (1; the centroids do not depend on it)
   --quiet                    no progress lines`,
   booleanFlags: ['quiet'],
   async run(args: Args): Promise<number> {
@@ -52,8 +53,10 @@ Writes PREFIX.npy (centroids [k, dims] float32) and PREFIX.json (config, inertia
       tol: args.number('tol', d.tol),
       seed: args.int('seed', d.seed),
     };
+    const threads = args.int('threads', 1);
     const quiet = args.bool('quiet');
     args.rejectUnknown();
+    if (threads < 1) throw new InputError(`expected a positive integer, got ${threads}`, { field: 'threads' });
     const cfg = resolveKMeansConfig(partial);
     const log = quiet ? () => {} : (m: string) => process.stderr.write(`kmeans: ${m}\n`);
 
@@ -66,7 +69,7 @@ Writes PREFIX.npy (centroids [k, dims] float32) and PREFIX.json (config, inertia
     }
     if (frames < cfg.k) throw new InputError(`${frames} frames cannot make ${cfg.k} clusters (lower --k or raise --percent)`, { file: input });
     log(`${picked.length}/${set.utterances.length} utterances, ${frames} frames x ${set.dims} dims from ${set.files.length} file(s)`);
-    const result = kmeans(data, frames, set.dims, cfg, { log });
+    const result = kmeans(data, frames, set.dims, cfg, { log, threads });
     const wallSeconds = (performance.now() - t0) / 1000;
 
     writeNpy(`${out}.npy`, result.centroids, [result.k, result.dims]);
@@ -82,7 +85,9 @@ Writes PREFIX.npy (centroids [k, dims] float32) and PREFIX.json (config, inertia
       smoothedInertia: result.smoothedInertia ?? null,
       initInertia: result.initInertia ?? null,
       kernel: result.kernel,
+      threads,
       wallSeconds,
+      phaseSeconds: result.seconds ?? null,
       config: cfg,
       input: { path: input, split: split ?? null, kind: set.kind, files: set.files, utterances: set.utterances.length, frames: set.totalFrames, percent, sampledUtterances: picked.length, sampledFrames: frames },
     };
