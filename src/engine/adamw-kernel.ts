@@ -1,9 +1,11 @@
-import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
+import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { heapAddress, wasmMemory, wasmModule } from './wasm-views.ts';
 import { adamwModuleBytes } from './wasm-adamw-code.ts';
+import { perMemory } from './wasm-modules.ts';
+import { backendHasKernels, registerMissingKernels } from './kernel-registry.ts';
 
 /**
  * One AdamW update of one parameter as a kernel of its own, `SpeechSslAdamW`:
@@ -28,17 +30,7 @@ export interface AdamWKernelAttrs {
 
 type AdamWExport = (p: number, g: number, m: number, v: number, pOut: number, mOut: number, vOut: number, groups: number, ...scalars: number[]) => void;
 
-const modules = new WeakMap<WebAssembly.Memory, AdamWExport>();
-
-function adamwExport(memory: WebAssembly.Memory): AdamWExport {
-  let f = modules.get(memory);
-  if (!f) {
-    const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-    f = new WebAssembly.Instance(new WebAssembly.Module(adamwModuleBytes(shared)), { env: { memory } }).exports.adamw as AdamWExport;
-    modules.set(memory, f);
-  }
-  return f;
-}
+const adamwModule = perMemory<{ adamw: AdamWExport }>(adamwModuleBytes);
 
 const f32 = Math.fround;
 
@@ -66,7 +58,7 @@ const wasmAdamW: KernelFunc = ({ inputs, backend, attrs }) => {
   const outs = [be.makeOutput(param.shape, 'float32'), be.makeOutput(param.shape, 'float32'), be.makeOutput(param.shape, 'float32')];
   const addrs = [param, grad, expAvg, expAvgSq, ...outs].map((t) => heapAddress(be, t));
   const groups = n >> 2;
-  if (groups > 0) adamwExport(wasmMemory(be))(addrs[0], addrs[1], addrs[2], addrs[3], addrs[4], addrs[5], addrs[6], groups, a.beta1, a.oneMinusBeta1, a.beta2, a.oneMinusBeta2, a.decay, a.epsHat, a.stepSize);
+  if (groups > 0) adamwModule(wasmMemory(be)).adamw(addrs[0], addrs[1], addrs[2], addrs[3], addrs[4], addrs[5], addrs[6], groups, a.beta1, a.oneMinusBeta1, a.beta2, a.oneMinusBeta2, a.decay, a.epsHat, a.stepSize);
   if (groups * 4 < n) {
     const heap = wasmModule(be).HEAPF32;
     updateJs(new Array(7).fill(heap), addrs.map((x) => x / 4), groups * 4, n, a);
@@ -91,11 +83,10 @@ const cpuAdamW: KernelFunc = ({ inputs, backend, attrs }) => {
 
 /** Registers the AdamW kernel for wasm and cpu (idempotent). */
 export function installAdamWKernel(): void {
-  const kernels: KernelConfig[] = [
+  registerMissingKernels([
     { kernelName: ADAMW_KERNEL, backendName: 'wasm', kernelFunc: wasmAdamW },
     { kernelName: ADAMW_KERNEL, backendName: 'cpu', kernelFunc: cpuAdamW },
-  ];
-  for (const k of kernels) if (!tf.getKernel(k.kernelName, k.backendName)) tf.registerKernel(k);
+  ]);
 }
 
 let enabled = true;
@@ -107,5 +98,5 @@ export function setAdamWKernelEnabled(on: boolean): void {
 
 /** Whether train/adamw.ts should use the kernel: it is enabled and the backend running now has it. */
 export function hasAdamWKernel(): boolean {
-  return enabled && !!tf.getKernel(ADAMW_KERNEL, tf.getBackend());
+  return enabled && backendHasKernels(ADAMW_KERNEL);
 }

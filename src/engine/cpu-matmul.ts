@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+import { replaceStockKernel } from './kernel-registry.ts';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 
 /**
@@ -148,13 +149,7 @@ function cpuFusedMatMul(product: KernelFunc): KernelFunc {
 
 /** Replaces the cpu backend's BatchMatMul and _FusedMatMul with the packed-tile versions (idempotent). */
 export function installCpuMatMul(): void {
-  const stock = tf.getKernel('BatchMatMul', 'cpu');
-  if (!stock || (stock as KernelConfig & { fastPath?: boolean }).fastPath) return;
-  const product = cpuMatMul(stock);
-  tf.unregisterKernel('BatchMatMul', 'cpu');
-  const config: KernelConfig & { fastPath: boolean } = { kernelName: 'BatchMatMul', backendName: 'cpu', kernelFunc: product, fastPath: true };
-  tf.registerKernel(config);
-  if (tf.getKernel('_FusedMatMul', 'cpu')) tf.unregisterKernel('_FusedMatMul', 'cpu');
-  const fused: KernelConfig & { fastPath: boolean } = { kernelName: '_FusedMatMul', backendName: 'cpu', kernelFunc: cpuFusedMatMul(product), fastPath: true };
-  tf.registerKernel(fused);
+  const made: { product?: KernelFunc } = {};
+  replaceStockKernel('BatchMatMul', 'cpu', (stock) => (made.product = cpuMatMul(stock)));
+  if (made.product) replaceStockKernel('_FusedMatMul', 'cpu', () => cpuFusedMatMul(made.product!));
 }

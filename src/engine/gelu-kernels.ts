@@ -1,9 +1,11 @@
-import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
+import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { heapAddress, wasmMemory, wasmModule } from './wasm-views.ts';
 import { GELU_CONSTANTS, geluModuleBytes } from './wasm-gelu-code.ts';
+import { perMemory } from './wasm-modules.ts';
+import { backendHasKernels, registerMissingKernels } from './kernel-registry.ts';
 
 /**
  * GELU as two kernels of its own, `SpeechSslGelu` (x -> gelu(x)) and `SpeechSslGeluGrad` (dy, x -> dy
@@ -19,18 +21,7 @@ interface GeluExports {
   geluGrad(x: number, dy: number, dx: number, groups: number): void;
 }
 
-const modules = new WeakMap<WebAssembly.Memory, GeluExports>();
-
-function geluExports(memory: WebAssembly.Memory): GeluExports {
-  let m = modules.get(memory);
-  if (!m) {
-    const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(geluModuleBytes(shared)), { env: { memory } });
-    m = instance.exports as unknown as GeluExports;
-    modules.set(memory, m);
-  }
-  return m;
-}
+const geluExports = perMemory<GeluExports>(geluModuleBytes);
 
 /** Phi(x) and gelu'(x) in float64, for the cpu kernels and the wasm kernels' tails. */
 function cdfAndPdf(x: number): [number, number] {
@@ -111,17 +102,15 @@ const cpuGeluGrad: KernelFunc = ({ inputs, backend }) => {
 
 /** Registers the GELU kernels for wasm and cpu (idempotent). */
 export function installGeluKernels(): void {
-  const kernels: KernelConfig[] = [
+  registerMissingKernels([
     { kernelName: GELU_KERNEL, backendName: 'wasm', kernelFunc: wasmGelu },
     { kernelName: GELU_GRAD_KERNEL, backendName: 'wasm', kernelFunc: wasmGeluGrad },
     { kernelName: GELU_KERNEL, backendName: 'cpu', kernelFunc: cpuGelu },
     { kernelName: GELU_GRAD_KERNEL, backendName: 'cpu', kernelFunc: cpuGeluGrad },
-  ];
-  for (const k of kernels) if (!tf.getKernel(k.kernelName, k.backendName)) tf.registerKernel(k);
+  ]);
 }
 
 /** Whether the backend running now has the GELU kernels. */
 export function hasGeluKernels(): boolean {
-  const name = tf.getBackend();
-  return !!tf.getKernel(GELU_KERNEL, name) && !!tf.getKernel(GELU_GRAD_KERNEL, name);
+  return backendHasKernels(GELU_KERNEL, GELU_GRAD_KERNEL);
 }

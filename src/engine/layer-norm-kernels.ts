@@ -1,9 +1,11 @@
-import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
+import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { heapAddress, wasmMemory, wasmModule } from './wasm-views.ts';
 import { layerNormModuleBytes } from './wasm-layer-norm-code.ts';
+import { perMemory } from './wasm-modules.ts';
+import { backendHasKernels, registerMissingKernels } from './kernel-registry.ts';
 
 /**
  * Layer normalisation over the last axis as two kernels of its own:
@@ -21,17 +23,7 @@ interface LayerNormExports {
   lnBackward(dy: number, x: number, mean: number, rstd: number, w: number, dx: number, dw: number, db: number, rows: number, groups: number): void;
 }
 
-const modules = new WeakMap<WebAssembly.Memory, LayerNormExports>();
-
-function layerNormExports(memory: WebAssembly.Memory): LayerNormExports {
-  let m = modules.get(memory);
-  if (!m) {
-    const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-    m = new WebAssembly.Instance(new WebAssembly.Module(layerNormModuleBytes(shared)), { env: { memory } }).exports as unknown as LayerNormExports;
-    modules.set(memory, m);
-  }
-  return m;
-}
+const layerNormExports = perMemory<LayerNormExports>(layerNormModuleBytes);
 
 /** Views of the inputs and outputs: arrays plus the element offset where each tensor starts. */
 type Buf = [Float32Array, number];
@@ -164,17 +156,15 @@ const cpuBackward: KernelFunc = ({ inputs, backend }) => {
 
 /** Registers the layer-norm kernels for wasm and cpu (idempotent). */
 export function installLayerNormKernels(): void {
-  const kernels: KernelConfig[] = [
+  registerMissingKernels([
     { kernelName: LAYER_NORM_KERNEL, backendName: 'wasm', kernelFunc: wasmForward },
     { kernelName: LAYER_NORM_GRAD_KERNEL, backendName: 'wasm', kernelFunc: wasmBackward },
     { kernelName: LAYER_NORM_KERNEL, backendName: 'cpu', kernelFunc: cpuForward },
     { kernelName: LAYER_NORM_GRAD_KERNEL, backendName: 'cpu', kernelFunc: cpuBackward },
-  ];
-  for (const k of kernels) if (!tf.getKernel(k.kernelName, k.backendName)) tf.registerKernel(k);
+  ]);
 }
 
 /** Whether the backend running now has the layer-norm kernels. */
 export function hasLayerNormKernels(): boolean {
-  const name = tf.getBackend();
-  return !!tf.getKernel(LAYER_NORM_KERNEL, name) && !!tf.getKernel(LAYER_NORM_GRAD_KERNEL, name);
+  return backendHasKernels(LAYER_NORM_KERNEL, LAYER_NORM_GRAD_KERNEL);
 }

@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { batchedGemm, gemmModuleBytes, type BatchedGemm } from './wasm-simd-gemm.ts';
+import { isSharedMemory } from './wasm-modules.ts';
 
 /**
  * The batched SIMD product (wasm-simd-gemm.ts) on two threads: this one and one worker thread that has
@@ -70,8 +71,7 @@ function startWorker(memory: WebAssembly.Memory): Int32Array | null {
 function poolFor(memory: WebAssembly.Memory): Pool {
   let pool = pools.get(memory);
   if (!pool) {
-    const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-    pool = { local: batchedGemm(memory), control: shared ? startWorker(memory) : null };
+    pool = { local: batchedGemm(memory), control: isSharedMemory(memory) ? startWorker(memory) : null };
     pools.set(memory, pool);
   }
   return pool;

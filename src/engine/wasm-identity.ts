@@ -1,6 +1,6 @@
-import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { replaceStockKernel } from './kernel-registry.ts';
 
 /**
  * wasm Identity without a copy. The stock kernel copies its input into a new buffer; autodiff calls it
@@ -21,9 +21,5 @@ function sharingIdentity(stock: KernelConfig): KernelFunc {
 
 /** Replaces the wasm Identity kernel with the sharing one (idempotent). */
 export function installWasmIdentity(): void {
-  const stock = tf.getKernel('Identity', 'wasm');
-  if (!stock || (stock as KernelConfig & { fastPath?: boolean }).fastPath) return;
-  tf.unregisterKernel('Identity', 'wasm');
-  const config: KernelConfig & { fastPath: boolean } = { kernelName: 'Identity', backendName: 'wasm', kernelFunc: sharingIdentity(stock), fastPath: true };
-  tf.registerKernel(config);
+  replaceStockKernel('Identity', 'wasm', sharingIdentity);
 }

@@ -1,8 +1,9 @@
-import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { FunctionBuilder, assembleModule, I32, V128 } from '../cluster/wasmAssembler.ts';
 import { heapAddress, wasmMemory, wasmModule } from './wasm-views.ts';
+import { perMemory } from './wasm-modules.ts';
+import { replaceStockKernel } from './kernel-registry.ts';
 
 /**
  * wasm Sum over leading axes (x [R, C] -> [C] with R the product of the reduced leading dims) as one
@@ -42,18 +43,7 @@ function rowSumFunction(): FunctionBuilder {
 
 type RowSum = (x: number, out: number, rows: number, cols: number, groups: number) => void;
 
-const instances = new WeakMap<WebAssembly.Memory, RowSum>();
-
-function rowSum(memory: WebAssembly.Memory): RowSum {
-  let f = instances.get(memory);
-  if (!f) {
-    const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-    const bytes = assembleModule([{ name: 'rowSum', fn: rowSumFunction() }], shared);
-    f = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports.rowSum as RowSum;
-    instances.set(memory, f);
-  }
-  return f;
-}
+const rowSumModule = perMemory<{ rowSum: RowSum }>((shared) => assembleModule([{ name: 'rowSum', fn: rowSumFunction() }], shared));
 
 /**
  * p when the reduced axes are exactly 0, 1, ..., p-1 in that order (0 < p < rank), else null. The stock
@@ -86,7 +76,7 @@ function leadingSum(stock: KernelConfig): KernelFunc {
     const xb = xAddr / 4;
     const ob = outAddr / 4;
     heap.copyWithin(ob, xb, xb + cols); // row 0; the kernel adds rows 1 .. rows-1
-    if (groups > 0 && rows > 1) rowSum(wasmMemory(backend))(xAddr + 4 * cols, outAddr, rows - 1, cols, groups);
+    if (groups > 0 && rows > 1) rowSumModule(wasmMemory(backend)).rowSum(xAddr + 4 * cols, outAddr, rows - 1, cols, groups);
     if (groups * 4 < cols) {
       for (let c = groups * 4; c < cols; c++) {
         let s = heap[xb + c];
@@ -100,15 +90,5 @@ function leadingSum(stock: KernelConfig): KernelFunc {
 
 /** Replaces the wasm Sum kernel with one that sums leading axes in place (idempotent). */
 export function installWasmLeadingSum(): void {
-  const stock = tf.getKernel('Sum', 'wasm');
-  if (!stock || (stock as KernelConfig & { fastPath?: boolean }).fastPath) return;
-  tf.unregisterKernel('Sum', 'wasm');
-  const config: KernelConfig & { fastPath: boolean } = {
-    kernelName: 'Sum',
-    backendName: 'wasm',
-    kernelFunc: leadingSum(stock),
-    fastPath: true,
-    setupFunc: stock.setupFunc,
-  };
-  tf.registerKernel(config);
+  replaceStockKernel('Sum', 'wasm', leadingSum);
 }

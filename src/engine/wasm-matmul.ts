@@ -3,6 +3,7 @@ import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensor
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { makeView, releaseView, disposeTemp, wasmId, wasmModule, heapAddress, wasmMemory } from './wasm-views.ts';
 import { threadedBatchedGemm } from './wasm-gemm-threads.ts';
+import { replaceStockKernel } from './kernel-registry.ts';
 
 /**
  * Matrix products on the wasm backend, kept on XNNPACK's fast path.
@@ -225,23 +226,8 @@ function fusedMatMulKernel(stock: KernelConfig): KernelFunc {
 
 /** Replaces the wasm BatchMatMul and _FusedMatMul kernels with the fast-path versions (idempotent). */
 export function installWasmMatMul(): void {
-  for (const name of ['BatchMatMul', '_FusedMatMul']) {
-    const stock = tf.getKernel(name, 'wasm');
-    if (!stock || (stock as KernelConfig & { fastPath?: boolean }).fastPath) continue;
-    const kernelFunc = name === 'BatchMatMul' ? matMulKernel(stock) : fusedMatMulKernel(stock);
-    tf.unregisterKernel(name, 'wasm');
-    const config: KernelConfig & { fastPath: boolean } = {
-      kernelName: name,
-      backendName: 'wasm',
-      kernelFunc,
-      fastPath: true,
-      setupFunc: (backend) => {
-        stock.setupFunc?.(backend);
-        if (name === 'BatchMatMul') {
-          cBatchMatMul = wasmModule(backend as BackendWasm).cwrap('BatchMatMul', null, ['number', 'array', 'number', 'number', 'array', 'number', 'number', 'number', 'number']) as unknown as MatMulCFunc;
-        }
-      },
-    };
-    tf.registerKernel(config);
-  }
+  replaceStockKernel('BatchMatMul', 'wasm', matMulKernel, (backend) => {
+    cBatchMatMul = wasmModule(backend as BackendWasm).cwrap('BatchMatMul', null, ['number', 'array', 'number', 'number', 'array', 'number', 'number', 'number', 'number']) as unknown as MatMulCFunc;
+  });
+  replaceStockKernel('_FusedMatMul', 'wasm', fusedMatMulKernel);
 }

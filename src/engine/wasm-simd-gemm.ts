@@ -12,6 +12,8 @@
  * finished by a scalar loop. Sums run over k in order, as a plain dot product.
  */
 
+import { perMemory } from './wasm-modules.ts';
+
 // --- a minimal WebAssembly binary writer (only what the two functions below use) ---
 
 function uleb(n: number): number[] {
@@ -209,17 +211,9 @@ export function gemmModuleBytes(shared: boolean): Uint8Array<ArrayBuffer> {
 
 export type BatchedGemm = (a: number, b: number, c: number, m: number, k: number, n: number, batch: number, strideA: number, strideB: number, strideC: number) => void;
 
-const instances = new WeakMap<WebAssembly.Memory, BatchedGemm>();
+const gemmModule = perMemory<{ bmm: BatchedGemm }>(gemmModuleBytes);
 
 /** The batched product bound to `memory` (compiled once per memory). */
 export function batchedGemm(memory: WebAssembly.Memory): BatchedGemm {
-  let f = instances.get(memory);
-  if (!f) {
-    const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-    const module = new WebAssembly.Module(gemmModuleBytes(shared));
-    const instance = new WebAssembly.Instance(module, { env: { memory } });
-    f = instance.exports.bmm as BatchedGemm;
-    instances.set(memory, f);
-  }
-  return f;
+  return gemmModule(memory).bmm;
 }

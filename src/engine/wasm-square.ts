@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import { replaceStockKernel } from './kernel-registry.ts';
 
 /**
  * wasm Square as the Multiply kernel on (x, x). The stock wasm Square runs a scalar loop about 7x
@@ -17,9 +18,5 @@ function squareByMultiply(stock: KernelConfig): KernelFunc {
 
 /** Replaces the wasm Square kernel (idempotent). */
 export function installWasmSquare(): void {
-  const stock = tf.getKernel('Square', 'wasm');
-  if (!stock || (stock as KernelConfig & { fastPath?: boolean }).fastPath) return;
-  tf.unregisterKernel('Square', 'wasm');
-  const config: KernelConfig & { fastPath: boolean } = { kernelName: 'Square', backendName: 'wasm', kernelFunc: squareByMultiply(stock), fastPath: true };
-  tf.registerKernel(config);
+  replaceStockKernel('Square', 'wasm', squareByMultiply);
 }
