@@ -84,13 +84,14 @@ export class AdamW {
     const { beta1, beta2, eps, weightDecay, lr } = this.options;
     const fused = grads.size > 0 && hasAdamWKernel() && [...grads.values()].every((g) => g.dtype === 'float32');
     tf.tidy(() => {
-      const b1 = tf.scalar(beta1);
-      const b2 = tf.scalar(beta2);
-      const oneMinusB1 = tf.scalar(1 - beta1);
-      const oneMinusB2 = tf.scalar(1 - beta2);
-      const decay = tf.scalar(1 - lr * weightDecay);
       // Scalars that depend on a parameter's step count, shared by every parameter at that count.
-      const perStep = new Map<number, { epsHat: tf.Scalar; stepSize: tf.Scalar; sqrtBc2: number; stepSizeValue: number }>();
+      const perStep = new Map<number, { epsHat: number; stepSize: number }>();
+      const scalars = new Map<number, tf.Scalar>();
+      const scalar = (v: number) => {
+        let t = scalars.get(v);
+        if (!t) scalars.set(v, (t = tf.scalar(v)));
+        return t;
+      };
       for (const [name, g] of grads) {
         const p = params.get(name)!;
         const slot = this.slot(name, p);
@@ -99,22 +100,22 @@ export class AdamW {
         if (!sc) {
           const bc1 = 1 - Math.pow(beta1, slot.step);
           const sqrtBc2 = Math.sqrt(1 - Math.pow(beta2, slot.step));
-          sc = { epsHat: tf.scalar(eps * sqrtBc2), stepSize: tf.scalar((lr * sqrtBc2) / bc1), sqrtBc2, stepSizeValue: (lr * sqrtBc2) / bc1 };
+          sc = { epsHat: eps * sqrtBc2, stepSize: (lr * sqrtBc2) / bc1 };
           perStep.set(slot.step, sc);
         }
-        const decays = weightDecay > 0 && !this.options.noDecay(name);
+        const decay = weightDecay > 0 && !this.options.noDecay(name) ? 1 - lr * weightDecay : 1;
         if (fused) {
-          const attrs: AdamWKernelAttrs = { beta1, oneMinusBeta1: 1 - beta1, beta2, oneMinusBeta2: 1 - beta2, decay: decays ? 1 - lr * weightDecay : 1, epsHat: eps * sc.sqrtBc2, stepSize: sc.stepSizeValue };
+          const attrs: AdamWKernelAttrs = { beta1, oneMinusBeta1: 1 - beta1, beta2, oneMinusBeta2: 1 - beta2, decay, epsHat: sc.epsHat, stepSize: sc.stepSize };
           const [pNew, mNew, vNew] = tf.engine().runKernel(ADAMW_KERNEL, { param: p, grad: g, expAvg: slot.m, expAvgSq: slot.v }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
           slot.m.assign(mNew);
           slot.v.assign(vNew);
           p.assign(pNew);
           continue;
         }
-        const m = tf.add(tf.mul(slot.m, b1), tf.mul(g, oneMinusB1));
-        const v = tf.add(tf.mul(slot.v, b2), tf.mul(tf.square(g), oneMinusB2));
-        const base = decays ? tf.mul(p, decay) : p;
-        const update = tf.mul(tf.div(m, tf.add(tf.sqrt(v), sc.epsHat)), sc.stepSize);
+        const m = tf.add(tf.mul(slot.m, scalar(beta1)), tf.mul(g, scalar(1 - beta1)));
+        const v = tf.add(tf.mul(slot.v, scalar(beta2)), tf.mul(tf.square(g), scalar(1 - beta2)));
+        const base = decay !== 1 ? tf.mul(p, scalar(decay)) : p;
+        const update = tf.mul(tf.div(m, tf.add(tf.sqrt(v), scalar(sc.epsHat))), scalar(sc.stepSize));
         slot.m.assign(m);
         slot.v.assign(v);
         p.assign(tf.sub(base, update));
