@@ -7,7 +7,7 @@ import type { Fields, JsonValue } from '../util/fields.ts';
 import type { Rng } from '../util/rng.ts';
 import type { LossContext, LossOutput, Method, MethodBuildContext, MethodDefinition, StepInfo } from './method.ts';
 import { maskedForward } from './masked-forward.ts';
-import { DEFAULT_GUMBEL_QUANTIZER, GumbelVectorQuantizer } from './quantizer.ts';
+import { DEFAULT_GUMBEL_QUANTIZER, GumbelVectorQuantizer, type GumbelQuantizerConfig } from './quantizer.ts';
 import { makeNegativeSampler, type NegativeSampler, type NegativeStrategyConfig } from './negatives.ts';
 import { readNegativeStrategy } from './negative-strategy-config.ts';
 import { DEFAULT_WAV2VEC2_CONTRASTIVE, wav2vec2ContrastiveLoss } from './losses/wav2vec2-contrastive.ts';
@@ -29,7 +29,8 @@ import { featurePenalty } from './losses/feature-penalty.ts';
  * (as fairseq): the quantiser and, through its straight-through estimator, the feature network learn
  * from the contrastive loss.
  */
-export interface Wav2vec2Config {
+/** The quantiser's fields (G groups, V entries per group, code width, Gumbel temperature schedule) are GumbelQuantizerConfig's. */
+export interface Wav2vec2Config extends Omit<GumbelQuantizerConfig, 'inputDim'> {
   maskProb: number;
   maskLength: number;
   minMasks: number;
@@ -39,15 +40,6 @@ export interface Wav2vec2Config {
   negatives: NegativeStrategyConfig;
   /** kappa of the cosine logits. */
   logitTemperature: number;
-  /** G codebooks. */
-  groups: number;
-  /** V entries per codebook. */
-  entriesPerGroup: number;
-  /** Width of the quantized vectors (fairseq latent_vars dim x G). */
-  codeDim: number;
-  maxTemperature: number;
-  minTemperature: number;
-  temperatureDecay: number;
   /** Width of the projected context and targets (fairseq final_dim). */
   finalDim: number;
   diversityWeight: number;
@@ -62,12 +54,7 @@ export const WAV2VEC2_DEFAULTS: Wav2vec2Config = {
   numNegatives: DEFAULT_WAV2VEC2_CONTRASTIVE.numNegatives,
   negatives: { kind: 'same-utterance' },
   logitTemperature: DEFAULT_WAV2VEC2_CONTRASTIVE.temperature,
-  groups: DEFAULT_GUMBEL_QUANTIZER.groups,
-  entriesPerGroup: DEFAULT_GUMBEL_QUANTIZER.entriesPerGroup,
-  codeDim: DEFAULT_GUMBEL_QUANTIZER.codeDim,
-  maxTemperature: DEFAULT_GUMBEL_QUANTIZER.maxTemperature,
-  minTemperature: DEFAULT_GUMBEL_QUANTIZER.minTemperature,
-  temperatureDecay: DEFAULT_GUMBEL_QUANTIZER.temperatureDecay,
+  ...DEFAULT_GUMBEL_QUANTIZER,
   finalDim: 256,
   diversityWeight: 0.1,
   featurePenalty: 10,
