@@ -1,4 +1,4 @@
-import { FunctionBuilder, assembleModule, I32, V128, F32 } from './wasmAssembler.ts';
+import { FunctionBuilder, assembleModule, I32, V128, F32 } from '../util/wasm-assembler.ts';
 import { accumulateIndexedFunction, gatherRowsFunction, selectUnchangedFunction, takeLaneFunction } from './simdRowCode.ts';
 
 /**

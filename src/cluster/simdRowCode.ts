@@ -1,4 +1,4 @@
-import { FunctionBuilder, I32, F32, F64, V128 } from './wasmAssembler.ts';
+import { FunctionBuilder, I32, F32, F64, V128 } from '../util/wasm-assembler.ts';
 
 /**
  * Per-row WebAssembly SIMD helpers of the mini-batch step, over a resident matrix (rows of `dp` floats,

@@ -1,4 +1,4 @@
-import { FunctionBuilder, assembleModule, F32, I32, V128 } from '../cluster/wasmAssembler.ts';
+import { FunctionBuilder, assembleModule, F32, I32, V128 } from '../util/wasm-assembler.ts';
 
 /**
  * One AdamW update of a parameter as a single WebAssembly SIMD pass (the composite form is 13 kernels

@@ -1,4 +1,4 @@
-import { FunctionBuilder, assembleModule, I32, V128 } from '../cluster/wasmAssembler.ts';
+import { FunctionBuilder, assembleModule, I32, V128 } from '../util/wasm-assembler.ts';
 
 /**
  * GELU and its gradient as one WebAssembly SIMD pass each, four floats at a time, on the wasm backend's

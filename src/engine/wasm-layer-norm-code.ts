@@ -1,4 +1,4 @@
-import { FunctionBuilder, assembleModule, F32, I32, V128, type ValType } from '../cluster/wasmAssembler.ts';
+import { FunctionBuilder, assembleModule, F32, I32, V128, type ValType } from '../util/wasm-assembler.ts';
 
 const locals = (fn: FunctionBuilder, type: ValType, n: number): number[] => Array.from({ length: n }, () => fn.local(type));
 

@@ -1,6 +1,6 @@
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { FunctionBuilder, assembleModule, I32, V128 } from '../cluster/wasmAssembler.ts';
+import { FunctionBuilder, assembleModule, I32, V128 } from '../util/wasm-assembler.ts';
 import { heapAddress, wasmMemory, wasmModule } from './wasm-views.ts';
 import { perMemory } from './wasm-modules.ts';
 import { replaceStockKernel } from './kernel-registry.ts';

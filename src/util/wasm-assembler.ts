@@ -1,7 +1,8 @@
 /**
- * A tiny WebAssembly binary writer: just the instructions the distance kernels need (integer and float
- * scalars, 128-bit SIMD, structured control flow). Kernels are generated at run time for the feature
- * dimension at hand, so the inner loop over dimensions can be fully unrolled with constant offsets.
+ * A tiny WebAssembly binary writer: the instructions the k-means distance kernels (src/cluster) and the
+ * engine's kernels (src/engine: GELU, LayerNorm, AdamW, leading-axis Sum) need: integer and float
+ * scalars, 128-bit SIMD, structured control flow. Kernels are generated at run time (the distance
+ * kernels for the feature dimension at hand, so their inner loop can be fully unrolled).
  * Encoding follows the WebAssembly core spec (binary format, SIMD proposal as standardised in 2.0).
  */
 
