@@ -23,13 +23,23 @@ export interface AudioTransformerConfig {
   convLayers: ConvLayerSpec[];
   /** Norm of the waveform stack (see ConvStack); the log-mel subsampler has none. */
   convNorm: 'group0' | 'layer' | 'none';
+  /**
+   * Biases on the frontend's convolutions (fairseq / torchaudio `conv_bias`). Absent: the log-mel
+   * subsampler has them, the waveform stack not (HuBERT and wav2vec 2.0 base; the large "lv60" models
+   * with layer-norm stacks have them).
+   */
+  convBias?: boolean;
   /** LayerNorm over the local features before the projection (fairseq `layer_norm`). */
   featureNorm: boolean;
   dim: number;
   layers: number;
   heads: number;
   ffnDim: number;
-  /** Pre-LN blocks (true) or post-LN as fairseq HuBERT base (false). */
+  /**
+   * Pre-LN blocks with the encoder LayerNorm after the last one (true; fairseq `layer_norm_first`, Hugging
+   * Face `do_stable_layer_norm`), or post-LN blocks with the encoder LayerNorm after the positional
+   * convolution, before the first block (false, HuBERT / wav2vec 2.0 base).
+   */
   normFirst: boolean;
   dropout: number;
   attentionDropout: number;
@@ -62,3 +72,8 @@ export const AUDIO_TRANSFORMER_PRESETS: Record<'tiny' | 'small' | 'base', AudioT
     dim: 768, layers: 12, heads: 12, ffnDim: 3072, normFirst: false, inputDropout: 0.1, posConv: { kernelSize: 128, groups: 16, weightNorm: true },
   },
 };
+
+/** Whether the frontend's convolutions have biases: the config's `convBias`, else the frontend's default. */
+export function convBiasOf(c: Pick<AudioTransformerConfig, 'frontend' | 'convBias'>): boolean {
+  return c.convBias ?? c.frontend !== 'waveform';
+}

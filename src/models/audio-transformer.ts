@@ -11,7 +11,7 @@ import { Container } from '../nn/container.ts';
 import { Rng } from '../util/rng.ts';
 import { ConvStack } from './conv-stack.ts';
 import { applyFrameMask, downsamplePaddingMask } from './masks.ts';
-import type { AudioTransformerConfig } from './audio-transformer-config.ts';
+import { convBiasOf, type AudioTransformerConfig } from './audio-transformer-config.ts';
 import type { Encoder, EncoderForwardOptions, EncoderOutput, LocalFeatures } from './encoder.ts';
 
 /**
@@ -47,7 +47,7 @@ export class AudioTransformerEncoder extends Module implements Encoder {
         inChannels: c.frontend === 'waveform' ? 1 : c.inputDim,
         layers: c.convLayers,
         norm: c.frontend === 'waveform' ? c.convNorm : 'none',
-        bias: c.frontend !== 'waveform',
+        bias: convBiasOf(c),
         rng: rng.fork(),
       });
       this.frontend = this.child(c.frontend === 'waveform' ? 'feature_extractor' : 'subsampler', stack);
