@@ -17,6 +17,7 @@ import type { FeatureMatrix, Featurizer } from './featurizer.ts';
 import { resolveOptions, type OptionValues } from './feature-options.ts';
 import { featurizerFromConfig, parseLayer } from './input-features.ts';
 import { CHECKPOINT_FEATURE_DEFAULTS } from './model-kinds.ts';
+import { normalizeWaveform } from './waveform-normalize.ts';
 
 /** The waveform rate of waveform encoders (the trainer's waveform data is 16 kHz). */
 export const WAVEFORM_ENCODER_RATE = 16000;
@@ -36,7 +37,15 @@ export async function createCheckpointFeaturizer(spec: string, values: OptionVal
   try {
     const layer = parseLayer(o.layer, enc.numLayers);
     let inputConfig: Record<string, JsonValue> | null = null;
-    if (!takesWaveform(enc, trained.dir)) {
+    let normalizeEps: number | undefined;
+    if (takesWaveform(enc, trained.dir)) {
+      // An imported model's features.json may ask for per-utterance normalisation of the waveform.
+      const file = o.frontendConfig || findTrainingFeatureConfig(trained.dir, trained.runConfig);
+      if (file) {
+        inputConfig = readFeatureConfig(file);
+        normalizeEps = waveformNormalization(inputConfig, file);
+      }
+    } else {
       const file = o.frontendConfig || findTrainingFeatureConfig(trained.dir, trained.runConfig);
       if (!file) throw new InputError('the encoder takes features, and the run has no features.json (neither in its folder nor beside its data.train.features); pass --frontend-config FILE', { file: trained.dir });
       inputConfig = readFeatureConfig(file);
@@ -47,7 +56,9 @@ export async function createCheckpointFeaturizer(spec: string, values: OptionVal
     const run = (x: tf.Tensor): FeatureMatrix => {
       const out = tf.tidy(() => {
         const r = enc.forward(x, { maxLayer: layer === 'last' ? undefined : layer });
-        return layer === 'last' ? r.output : r.hidden[layer];
+        // Layer L = Hugging Face's hidden_states[L]: the last layer is the encoder's output, which for a
+        // pre-LN model carries the final LayerNorm.
+        return layer === 'last' || layer === enc.numLayers ? r.output : r.hidden[layer];
       });
       const m = { data: Float32Array.from(out.dataSync() as Float32Array), frames: out.shape[1], dims: out.shape[2] };
       out.dispose();
@@ -59,7 +70,7 @@ export async function createCheckpointFeaturizer(spec: string, values: OptionVal
       dims,
       config: { kind: 'checkpoint', checkpoint: resolve(trained.dir), step: trained.step, encoder: enc.kind, layer, inputFeatures: inputConfig },
       async compute(waveform, ctx) {
-        if (!inner) return runOn2d(waveform, run);
+        if (!inner) return runOn2d(normalizeEps === undefined ? waveform : normalizeWaveform(waveform, normalizeEps), run);
         const m = await inner.compute(waveform, ctx);
         const x = tf.tensor3d(m.data, [1, m.frames, m.dims]);
         try {
@@ -78,6 +89,16 @@ export async function createCheckpointFeaturizer(spec: string, values: OptionVal
     enc.dispose();
     throw e;
   }
+}
+
+/** The epsilon of a waveform features.json asking for per-utterance normalisation, else undefined. */
+function waveformNormalization(config: Record<string, JsonValue>, file: string): number | undefined {
+  if (config.features !== 'waveform') throw new InputError(`the encoder takes the waveform, but this feature configuration is "${String(config.features)}"`, { file });
+  if (config.normalize === undefined || config.normalize === false) return undefined;
+  if (config.normalize !== true) throw new InputError(`"normalize" must be true or false, got ${JSON.stringify(config.normalize)}`, { file });
+  const eps = config.normalizeEps ?? 1e-7;
+  if (typeof eps !== 'number' || !(eps > 0)) throw new InputError(`"normalizeEps" must be a positive number, got ${JSON.stringify(eps)}`, { file });
+  return eps;
 }
 
 function runOn2d(waveform: Float32Array, run: (x: tf.Tensor) => FeatureMatrix): FeatureMatrix {

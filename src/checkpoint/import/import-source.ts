@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { InputError, errorMessage } from '../../util/errors.ts';
 import type { JsonValue } from '../../util/fields.ts';
@@ -75,6 +75,9 @@ export interface ImportResult {
 
 /** Imports `source` into the run folder `out` (atomically). */
 export function importPretrained(o: ImportOptions): ImportResult {
+  if (existsSync(o.out) && (!statSync(o.out).isDirectory() || readdirSync(o.out).length > 0)) {
+    throw new InputError('the output folder exists and is not empty; choose another --out or remove it', { file: o.out });
+  }
   const plan = planImport(o);
   const assembled: AssembledEncoder = assembleEncoder(plan);
   try {
