@@ -26,6 +26,8 @@ const MAX_HEADER = 100_000_000;
 export interface SafetensorsEntry {
   name: string;
   dtype: TorchDType;
+  /** The file's own dtype code (F32, BF16, ...). */
+  code: string;
   shape: number[];
   /** Absolute byte offsets in the file. */
   begin: number;
@@ -76,7 +78,7 @@ export function parseSafetensorsHeader(json: Uint8Array, fileSize: number, file:
     if (!(Number.isInteger(begin) && Number.isInteger(end) && begin >= 0 && end - begin === count * DTYPE_BYTES[dtype] && dataStart + end <= fileSize)) {
       throw new CheckpointFormatError(`tensor "${name}": offsets [${begin}, ${end}] do not fit ${e.dtype} shape [${shape}] in a file of ${fileSize} bytes`, file);
     }
-    entries.push({ name, dtype, shape: shape as number[], begin: dataStart + begin, end: dataStart + end });
+    entries.push({ name, dtype, code: e.dtype as string, shape: shape as number[], begin: dataStart + begin, end: dataStart + end });
   }
   return { dataStart, entries, metadata };
 }

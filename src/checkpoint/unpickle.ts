@@ -21,10 +21,14 @@ export interface PickleInput {
 
 export class BufferInput implements PickleInput {
   position = 0;
+  private readonly bytes: Uint8Array;
   constructor(
-    private readonly bytes: Uint8Array,
+    bytes: Uint8Array,
     private readonly file: string,
-  ) {}
+  ) {
+    // A plain Uint8Array view (a Buffer's slice() shares memory; Uint8Array's copies).
+    this.bytes = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
   read(n: number): Uint8Array {
     if (this.position + n > this.bytes.length) {
       throw new CheckpointFormatError(`truncated pickle: wanted ${n} bytes at offset ${this.position}, it ends at ${this.bytes.length}`, this.file);
@@ -239,7 +243,7 @@ export function unpickleRaw(input: PickleInput, options: UnpickleOptions): unkno
           push(false);
           break;
         case 0x4a: // BININT
-          push(new DataView(input.read(4).slice().buffer).getInt32(0, true));
+          push(dataView(input.read(4)).getInt32(0, true));
           break;
         case 0x4b: // BININT1
           push(input.read(1)[0]);
@@ -254,7 +258,7 @@ export function unpickleRaw(input: PickleInput, options: UnpickleOptions): unkno
           break;
         case 0x8b: {
           // LONG4
-          const n = new DataView(input.read(4).slice().buffer).getInt32(0, true);
+          const n = dataView(input.read(4)).getInt32(0, true);
           if (n < 0) throw new Error('LONG4 with a negative length');
           push(littleInt(input.read(n)));
           break;
@@ -269,7 +273,7 @@ export function unpickleRaw(input: PickleInput, options: UnpickleOptions): unkno
           push(textInt(input.readLine()));
           break;
         case 0x47: // BINFLOAT (big-endian double)
-          push(new DataView(input.read(8).slice().buffer).getFloat64(0, false));
+          push(dataView(input.read(8)).getFloat64(0, false));
           break;
         case 0x46: {
           const v = Number(input.readLine());
@@ -415,12 +419,16 @@ export function unpickleRaw(input: PickleInput, options: UnpickleOptions): unkno
   }
 }
 
+function dataView(b: Uint8Array): DataView {
+  return new DataView(b.buffer, b.byteOffset, b.byteLength);
+}
+
 function u32(input: PickleInput): number {
-  return new DataView(input.read(4).slice().buffer).getUint32(0, true);
+  return dataView(input.read(4)).getUint32(0, true);
 }
 
 function u64(input: PickleInput): number {
-  const v = new DataView(input.read(8).slice().buffer).getBigUint64(0, true);
+  const v = dataView(input.read(8)).getBigUint64(0, true);
   if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error(`a length of ${v} bytes`);
   return Number(v);
 }

@@ -55,7 +55,7 @@ export function decodeSafetensors(bytes: Uint8Array, file = '<buffer>'): Safeten
   const header = parseSafetensorsHeader(bytes.subarray(8, 8 + n), bytes.length, file);
   const tensors = new Map<string, NamedArray>();
   for (const e of header.entries) {
-    if (e.dtype !== 'float32') throw new InputError(`tensor "${e.name}": dtype ${e.dtype} (only F32 is supported)`, { file });
+    if (e.dtype !== 'float32') throw new InputError(`tensor "${e.name}": dtype ${e.code} (only F32 is read here; loadSafetensorsStateDict reads the others)`, { file });
     const data = new Float32Array((e.end - e.begin) / 4);
     new Uint8Array(data.buffer).set(bytes.subarray(e.begin, e.end));
     tensors.set(e.name, { shape: e.shape, data });
