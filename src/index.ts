@@ -22,6 +22,12 @@ export type { Method, MethodDefinition, LossContext, LossOutput } from './method
 export { readRunConfig, readConfigFile, applyOverrides, type RunConfig } from './train/config.ts';
 export { buildRun, resumeLatest, type RunDeps } from './train/run.ts';
 export { loadTrainedEncoder, type TrainedEncoder } from './train/trained-encoder.ts';
+// Pretrained weights in: torch.save files (zip and legacy, read by an allow-listed unpickler) and safetensors.
+export { loadTorchFile, loadStateDict, findStateDict } from './checkpoint/torch-load.ts';
+export { loadSafetensorsStateDict, loadSafetensorsFile } from './checkpoint/safetensors-load.ts';
+export { TorchTensor, TorchStorage, DTYPE_BYTES, type TorchDType, type TorchTypedArray } from './checkpoint/torch-tensor.ts';
+export { PYTHON_CLASS } from './checkpoint/pickle-values.ts';
+export { CheckpointFormatError } from './checkpoint/format-error.ts';
 // Evaluation.
 export { trainLinearProbe, predictLinearProbe, accuracy } from './eval/linearProbe.ts';
 export { knnPredict } from './eval/knn.ts';

@@ -1,5 +1,6 @@
 import { closeSync, openSync, readSync, fstatSync, writeFileSync } from 'node:fs';
 import { InputError } from '../util/errors.ts';
+import { parseSafetensorsHeader, safetensorsHeaderLength } from '../checkpoint/safetensors-header.ts';
 
 /**
  * The safetensors layout (huggingface/safetensors), float32 only:
@@ -47,38 +48,19 @@ export interface SafetensorsContents {
   metadata: Record<string, string>;
 }
 
-/** Parses safetensors bytes (F32 tensors only); errors name `file`. */
+/** Parses safetensors bytes (F32 tensors only); errors name `file`. For other dtypes and lazy reads see
+ * loadSafetensorsStateDict (src/checkpoint/safetensors-load.ts), which shares this header parser. */
 export function decodeSafetensors(bytes: Uint8Array, file = '<buffer>'): SafetensorsContents {
-  if (bytes.length < 8) throw new InputError('truncated safetensors file (no header size)', { file });
-  const n = Number(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(0, true));
-  if (8 + n > bytes.length) throw new InputError(`truncated safetensors file: header of ${n} bytes, file of ${bytes.length}`, { file });
-  let header: Record<string, { dtype?: string; shape?: number[]; data_offsets?: [number, number] } | Record<string, string>>;
-  try {
-    header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
-  } catch (e) {
-    throw new InputError(`unreadable safetensors header: ${(e as Error).message}`, { file });
-  }
-  const base = 8 + n;
+  const n = safetensorsHeaderLength(bytes.subarray(0, 8), bytes.length, file);
+  const header = parseSafetensorsHeader(bytes.subarray(8, 8 + n), bytes.length, file);
   const tensors = new Map<string, NamedArray>();
-  let metadata: Record<string, string> = {};
-  for (const [name, entry] of Object.entries(header)) {
-    if (name === '__metadata__') {
-      metadata = entry as Record<string, string>;
-      continue;
-    }
-    const e = entry as { dtype?: string; shape?: number[]; data_offsets?: [number, number] };
-    if (e.dtype !== 'F32') throw new InputError(`tensor "${name}": dtype ${e.dtype} (only F32 is supported)`, { file });
-    const [begin, end] = e.data_offsets ?? [NaN, NaN];
-    const shape = e.shape ?? [];
-    const count = shape.reduce((a, b) => a * b, 1);
-    if (!(Number.isInteger(begin) && Number.isInteger(end) && end - begin === count * 4 && base + end <= bytes.length)) {
-      throw new InputError(`tensor "${name}": offsets [${begin}, ${end}] do not fit shape [${shape}] in a file of ${bytes.length} bytes`, { file });
-    }
-    const data = new Float32Array(count);
-    new Uint8Array(data.buffer).set(bytes.subarray(base + begin, base + end));
-    tensors.set(name, { shape, data });
+  for (const e of header.entries) {
+    if (e.dtype !== 'float32') throw new InputError(`tensor "${e.name}": dtype ${e.code} (only F32 is read here; loadSafetensorsStateDict reads the others)`, { file });
+    const data = new Float32Array((e.end - e.begin) / 4);
+    new Uint8Array(data.buffer).set(bytes.subarray(e.begin, e.end));
+    tensors.set(e.name, { shape: e.shape, data });
   }
-  return { tensors, metadata };
+  return { tensors, metadata: header.metadata };
 }
 
 export function writeSafetensors(file: string, tensors: Map<string, NamedArray>, metadata: Record<string, string> = {}): void {
