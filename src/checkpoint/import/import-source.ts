@@ -7,7 +7,7 @@ import { isHfFolder, planHfImport } from './hf.ts';
 import { assembleEncoder, type AssembledEncoder, type ImportPlan } from './import-plan.ts';
 import { planS3prlImport } from './s3prl.ts';
 import { asState, readSafetensorsState } from './state-files.ts';
-import { loadTorchFile } from './torch-files.ts';
+import { loadTorchFile } from '../torch-load.ts';
 import { planTorchaudioImport } from './torchaudio.ts';
 import { writeImportedRun } from './write-run.ts';
 

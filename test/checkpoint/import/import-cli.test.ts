@@ -105,6 +105,15 @@ test('speech-ssl import: bad input is a clear error, exit 2, nothing written', a
   writeFileSync(weights(truncated), bytes.subarray(0, bytes.length - 100));
   await importFails(truncated, /model\.safetensors: tensor ".*": offsets .* do not fit|truncated/);
 
+  const truncatedPt = join(dir, 'truncated.pt');
+  const pt = readFileSync(fixture('hubert-fairseq.pt'));
+  writeFileSync(truncatedPt, pt.subarray(0, Math.floor(pt.length / 2)));
+  await importFails(truncatedPt, /truncated\.pt: /);
+  const text = join(dir, 'notes.pt');
+  writeFileSync(text, 'these are not weights\n');
+  await importFails(text, /notes\.pt: not a PyTorch checkpoint/);
+  await importFails(fixture('hostile-fairseq.pt'), /hostile-fairseq\.pt: .*posix\.system|hostile-fairseq\.pt: .*os\.system/);
+
   const noConfig = mkdtempSync(join(dir, 'empty-'));
   await importFails(noConfig, /no config\.json in it/);
   await importFails(join(dir, 'nope'), /no such file or folder/);

@@ -8,6 +8,7 @@ import { planS3prlImport } from '../../../src/checkpoint/import/s3prl.ts';
 import { planTorchaudioImport } from '../../../src/checkpoint/import/torchaudio.ts';
 import { readSafetensorsState } from '../../../src/checkpoint/import/state-files.ts';
 import type { ImportPlan } from '../../../src/checkpoint/import/import-plan.ts';
+import { planImport } from '../../../src/checkpoint/import/import-source.ts';
 import { assertHiddenClose, encoderHidden, fixture, readJson, wave } from './fixtures.ts';
 
 const noTorch = (file: string): never => {
@@ -65,4 +66,24 @@ test('s3prl DistilHuBERT layout (no LayerNorm before the projection) and torchau
   const ta = planTorchaudioImport(readSafetensorsState(fixture('hubert-torchaudio.safetensors')), 'hubert-torchaudio', readJson('hubert-torchaudio.json'), 'hubert-torchaudio.json');
   assert.equal(ta.tensors.has('mask_emb'), false);
   parity(ta, 'hubert');
+});
+
+test('torch.save layouts through the importer\'s own detection: pytorch_model.bin, fairseq .pt (cfg dict; args Namespace), s3prl .ckpt, torchaudio .pt + --config: within 1e-4', async () => {
+  await initBackend('wasm');
+  const cases: Array<[Parameters<typeof planImport>[0], 'hubert' | 'wav2vec2' | 'distil', ImportPlan['format']]> = [
+    [{ source: fixture('hubert-hf-bin') }, 'hubert', 'huggingface'],
+    [{ source: fixture('hubert-fairseq.pt') }, 'hubert', 'fairseq'],
+    [{ source: fixture('wav2vec2-fairseq-ctc.pt') }, 'wav2vec2', 'fairseq'],
+    [{ source: fixture('distil-s3prl.ckpt') }, 'distil', 's3prl'],
+    [{ source: fixture('hubert-torchaudio.pt'), config: fixture('hubert-torchaudio.json') }, 'hubert', 'torchaudio'],
+    [{ source: fixture('wav2vec2-torchaudio.pt'), config: fixture('wav2vec2-torchaudio.json') }, 'wav2vec2', 'torchaudio'],
+  ];
+  for (const [opts, model, format] of cases) {
+    const plan = planImport(opts);
+    assert.equal(plan.format, format, opts.source);
+    parity(plan, model);
+  }
+  const ctc = planImport({ source: fixture('wav2vec2-fairseq-ctc.pt') });
+  assert.match(ctc.description, /fine-tuned.*args\.w2v_args/);
+  assert.deepEqual(ctc.normalize, { eps: 1e-5 });
 });
