@@ -56,9 +56,7 @@ export async function createCheckpointFeaturizer(spec: string, values: OptionVal
     const run = (x: tf.Tensor): FeatureMatrix => {
       const out = tf.tidy(() => {
         const r = enc.forward(x, { maxLayer: layer === 'last' ? undefined : layer });
-        // Layer L = Hugging Face's hidden_states[L]: the last layer is the encoder's output, which for a
-        // pre-LN model carries the final LayerNorm.
-        return layer === 'last' || layer === enc.numLayers ? r.output : r.hidden[layer];
+        return layer === 'last' ? r.output : r.hidden[layer];
       });
       const m = { data: Float32Array.from(out.dataSync() as Float32Array), frames: out.shape[1], dims: out.shape[2] };
       out.dispose();

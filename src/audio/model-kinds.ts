@@ -29,7 +29,7 @@ function isDirectory(p: string): boolean {
 /** As src/engine/backend.ts BACKEND_CHOICES (not imported: that module loads tfjs). */
 const BACKEND_CHOICES = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
 
-const LAYER_HELP = 'hidden state to extract (Hugging Face hidden_states[L]): 0 = input to the first context layer, N = after layer N, the last layer and `last` = the encoder output (after the final LayerNorm of a pre-LN model)';
+const LAYER_HELP = 'hidden state to extract: 0 = input to the first context layer, N = after layer N, last = the encoder output (an imported model numbers them as Hugging Face hidden_states: its last layer is the output)';
 const CKPT_FRONTEND_HELP = 'features.json of the features the encoder takes ("" = the training run\'s)';
 const ONNX_FRONTEND_HELP = 'features.json of the features a feature-input model takes ("" = its feature_config metadata)';
 

@@ -15,7 +15,7 @@ export type LayerExporter<M extends Module> = (ctx: ExportContext, layer: M, inp
 export interface EncoderGraph {
   /** Output of the last layer run (after the final norm, if any). */
   output: Seq;
-  /** hidden[0] = input to the first context layer, hidden[i] = after layer i; hidden[layers] = the output (for a pre-LN transformer, after its final norm), as Hugging Face numbers hidden_states. */
+  /** hidden[0] = input to the first context layer, hidden[i] = after layer i; an audio transformer with lastHiddenIsOutput (imported models) has hidden[layers] = the output, as Hugging Face numbers hidden_states. */
   hidden: Seq[];
 }
 

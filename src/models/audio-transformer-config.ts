@@ -29,6 +29,12 @@ export interface AudioTransformerConfig {
    * with layer-norm stacks have them).
    */
   convBias?: boolean;
+  /**
+   * Hidden states numbered as Hugging Face's `hidden_states` (imported models): hidden[layers] is the
+   * encoder output, which for a pre-LN model carries the final LayerNorm. Absent or false: hidden[layers] is
+   * the last block's output before that norm (trained runs, as before). Same thing for post-LN models.
+   */
+  lastHiddenIsOutput?: boolean;
   /** LayerNorm over the local features before the projection (fairseq `layer_norm`). */
   featureNorm: boolean;
   dim: number;

@@ -128,6 +128,10 @@ export class AudioTransformerEncoder extends Module implements Encoder {
       hidden.push(h);
     }
     const output = c.normFirst ? (this.encoderNorm.forward(h) as tf.Tensor3D) : h;
+    if (c.lastHiddenIsOutput && stop === c.layers && output !== h) {
+      hidden[c.layers] = output;
+      h.dispose();
+    }
     return { features: local.features, paddingMask: local.paddingMask, output, hidden };
   }
 

@@ -102,7 +102,7 @@ class Checker {
 function audioTransformerConfig(raw: Json, ck: Checker): AudioTransformerConfig {
   const preset = raw.preset === undefined ? 'tiny' : ck.oneOf(raw.preset, 'preset', Object.keys(AUDIO_TRANSFORMER_PRESETS) as ('tiny' | 'small' | 'base')[]);
   const base = AUDIO_TRANSFORMER_PRESETS[preset];
-  const fields = ['kind', 'preset', 'convBias', ...Object.keys(base)];
+  const fields = ['kind', 'preset', 'convBias', 'lastHiddenIsOutput', ...Object.keys(base)];
   ck.known(raw, fields, '');
   const v = { ...base, ...raw } as Json;
   const c: AudioTransformerConfig = {
@@ -124,6 +124,7 @@ function audioTransformerConfig(raw: Json, ck: Checker): AudioTransformerConfig 
     posConv: null,
   };
   if (v.convBias !== undefined) c.convBias = ck.bool(v.convBias, 'convBias');
+  if (v.lastHiddenIsOutput !== undefined) c.lastHiddenIsOutput = ck.bool(v.lastHiddenIsOutput, 'lastHiddenIsOutput');
   if (c.dim % c.heads !== 0) ck.fail('heads', `must divide dim (${c.dim}), got ${c.heads}`);
   if (v.posConv !== null) {
     const p = ck.object(v.posConv, 'posConv');

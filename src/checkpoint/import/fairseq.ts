@@ -56,6 +56,7 @@ export function fairseqEncoderConfig(model: Record<string, unknown>, file: strin
     attentionDropout: f.number('attention_dropout', 0.1, { min: 0, max: 0.99 }),
     activationDropout: f.number('activation_dropout', 0, { min: 0, max: 0.99 }),
     inputDropout: f.number('dropout_input', 0, { min: 0, max: 0.99 }),
+    lastHiddenIsOutput: true,
     posConv: { kernelSize: f.int('conv_pos', 128, { min: 1 }), groups: f.int('conv_pos_groups', 16, { min: 1 }), weightNorm: true },
   };
   return resolveEncoderConfig(encoder, { file, field }) as AudioTransformerConfig;

@@ -74,6 +74,7 @@ export function hfEncoderConfig(raw: unknown, file: string): { config: AudioTran
     attentionDropout: f.number('attention_dropout', 0.1, { min: 0, max: 0.99 }),
     activationDropout: f.number('activation_dropout', 0.1, { min: 0, max: 0.99 }),
     inputDropout: f.number('feat_proj_dropout', 0, { min: 0, max: 0.99 }),
+    lastHiddenIsOutput: true,
     posConv: { kernelSize: f.int('num_conv_pos_embeddings', 128, { min: 1 }), groups: f.int('num_conv_pos_embedding_groups', 16, { min: 1 }), weightNorm: true },
   };
   const config = resolveEncoderConfig(encoder, { file }) as AudioTransformerConfig;

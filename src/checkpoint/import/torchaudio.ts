@@ -51,6 +51,7 @@ export function torchaudioEncoderConfig(raw: unknown, file: string): AudioTransf
     attentionDropout: f.number('encoder_attention_dropout', 0.1, { min: 0, max: 0.99 }),
     activationDropout: f.number('encoder_ff_interm_dropout', 0.1, { min: 0, max: 0.99 }),
     inputDropout: f.number('encoder_projection_dropout', 0.1, { min: 0, max: 0.99 }),
+    lastHiddenIsOutput: true,
     posConv: { kernelSize: f.int('encoder_pos_conv_kernel', 128, { min: 1 }), groups: f.int('encoder_pos_conv_groups', 16, { min: 1 }), weightNorm: true },
   };
   return resolveEncoderConfig(encoder, { file }) as AudioTransformerConfig;

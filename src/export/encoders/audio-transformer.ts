@@ -6,7 +6,7 @@ import { exportLayer, registerEncoder, type EncoderExportOptions, type EncoderGr
  * The audio transformer (HuBERT / wav2vec 2.0 shape) in eval mode, as its tfjs forward computes it:
  * local features (conv stack or none) -> LayerNorm -> projection -> + positional convolution of the
  * features (padding zeroed) -> [post-LN: encoder norm] = hidden[0] -> transformer blocks with key padding
- * -> [pre-LN: encoder norm] = output = hidden[layers]. Dropout and frame masking are training-only and not exported.
+ * -> [pre-LN: encoder norm] = output (= hidden[layers] with lastHiddenIsOutput). Dropout and frame masking are training-only and not exported.
  */
 export function exportAudioTransformer(ctx: ExportContext, enc: AudioTransformerEncoder, input: Seq, opts: EncoderExportOptions): EncoderGraph {
   const g = ctx.g;
@@ -24,9 +24,9 @@ export function exportAudioTransformer(ctx: ExportContext, enc: AudioTransformer
     hidden.push(h);
   }
   const output = c.normFirst ? exportLayer(ctx, enc.encoderNorm, h) : h;
-  // Hidden state L (the last layer) is the encoder output, as Hugging Face's hidden_states[L] and as
-  // `extract --layer L` from the checkpoint: for a pre-LN model, after the final LayerNorm.
-  if (stop === c.layers) hidden[c.layers] = output;
+  // Numbered as Hugging Face's hidden_states when the config says so (imported models): hidden[layers] is
+  // the output, after a pre-LN model's final LayerNorm, as the tfjs forward gives it.
+  if (c.lastHiddenIsOutput && stop === c.layers) hidden[c.layers] = output;
   return { output, hidden };
 }
 

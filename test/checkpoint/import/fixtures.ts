@@ -33,15 +33,15 @@ export function maxAbsDiff(a: Float32Array, b: Float32Array): number {
 }
 
 /**
- * Every hidden state of `enc` on the fixture waveform, Hugging Face's numbering: [0] the transformer input,
- * [i] layer i's output, the last one the encoder's output (after the final LayerNorm of a pre-LN model).
+ * Every hidden state of `enc` on the fixture waveform, Hugging Face's numbering (imported models): [0] the
+ * transformer input, [i] layer i's output, the last one the encoder's output (after a pre-LN model's final LayerNorm).
  */
 export function encoderHidden(enc: Encoder, x: Float32Array): Float32Array[] {
   return tf.tidy(() => {
     const out = enc.forward(tf.tensor2d(x, [1, x.length]));
-    const states = out.hidden.slice(0, enc.numLayers);
-    states.push(out.output);
-    return states.map((h) => h.dataSync() as Float32Array).map((d) => Float32Array.from(d));
+    // Imported configs number hidden states as Hugging Face does: the last one is the output itself.
+    assert.equal(out.hidden[enc.numLayers], out.output, 'hidden[layers] is the output');
+    return out.hidden.map((h) => Float32Array.from(h.dataSync() as Float32Array));
   });
 }
 
