@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { Rng } from '../util/rng.ts';
+import { Rng } from '../util/rng.ts';
 
 /**
  * Seeded parameter initialisers. Every layer draws its initial values from an `Rng` passed in by the
@@ -9,7 +9,18 @@ import type { Rng } from '../util/rng.ts';
 /** How a weight matrix is initialised. `torch` = PyTorch's default for Linear/Conv: U(-1/sqrt(fanIn), 1/sqrt(fanIn)). */
 export type WeightInit = 'torch' | 'xavier' | { normalStd: number };
 
+/**
+ * The generator to build a model with when every weight is assigned right after (an imported checkpoint):
+ * the initialisers below give zeros without drawing, so building a 95M-parameter model costs no draws.
+ */
+export class NoInitRng extends Rng {
+  override fork(): Rng {
+    return new NoInitRng();
+  }
+}
+
 export function uniform(rng: Rng, shape: number[], bound: number): tf.Tensor {
+  if (rng instanceof NoInitRng) return tf.zeros(shape, 'float32');
   const n = shape.reduce((a, b) => a * b, 1);
   const v = new Float32Array(n);
   for (let i = 0; i < n; i++) v[i] = (2 * rng.next() - 1) * bound;
@@ -18,6 +29,7 @@ export function uniform(rng: Rng, shape: number[], bound: number): tf.Tensor {
 
 /** Normal(0, std) values; Box-Muller using both outputs of each pair (half the draws of Rng.normal). */
 export function normal(rng: Rng, shape: number[], std: number): tf.Tensor {
+  if (rng instanceof NoInitRng) return tf.zeros(shape, 'float32');
   const n = shape.reduce((a, b) => a * b, 1);
   const v = new Float32Array(n);
   for (let i = 0; i < n; i += 2) {

@@ -3,6 +3,7 @@ import { AudioTransformerEncoder } from '../../models/audio-transformer.ts';
 import type { AudioTransformerConfig } from '../../models/audio-transformer-config.ts';
 import { InputError } from '../../util/errors.ts';
 import { Rng } from '../../util/rng.ts';
+import { NoInitRng } from '../../nn/init.ts';
 import { nativeShape, orientationOf, toNative, type SourceState, type SourceTensor } from './source-tensor.ts';
 
 /** Per-utterance normalisation of the waveform the model was trained with: (x - mean) / sqrt(var + eps). */
@@ -74,35 +75,36 @@ export interface AssembledEncoder {
  * tensor) are errors; nothing is assigned partly.
  */
 export function assembleEncoder(plan: ImportPlan): AssembledEncoder {
-  const encoder = new AudioTransformerEncoder(plan.config, new Rng(0));
+  const encoder = new AudioTransformerEncoder(plan.config, new NoInitRng());
   try {
     const params = encoder.namedParameters();
     const missing: string[] = [];
     const filled: string[] = [];
-    const values = new Map<string, Float32Array>();
     for (const [name, v] of params) {
       const src = plan.tensors.get(name);
       if (!src) {
-        if (OPTIONAL.has(name)) filled.push(name);
-        else if (plan.identityProjection && name.startsWith('post_extract_proj.')) {
-          filled.push(name);
-          values.set(name, name.endsWith('.weight') ? identity(v.shape[0]) : new Float32Array(v.size));
-        } else missing.push(plan.sourceName(name));
+        if (OPTIONAL.has(name) || (plan.identityProjection && name.startsWith('post_extract_proj.'))) filled.push(name);
+        else missing.push(plan.sourceName(name));
         continue;
       }
       const o = orientationOf(name, v.shape.length);
-      const shape = nativeShape(src.tensor.shape, o);
-      if (shape.join(',') !== v.shape.join(',')) {
-        const expected = nativeShape(v.shape, o);
-        throw new InputError(`tensor "${src.name}" has shape [${src.tensor.shape}], the model its config describes expects [${expected}]`, { file: plan.file });
+      if (nativeShape(src.tensor.shape, o).join(',') !== v.shape.join(',')) {
+        throw new InputError(`tensor "${src.name}" has shape [${src.tensor.shape}], the model its config describes expects [${nativeShape(v.shape, o)}]`, { file: plan.file });
       }
-      values.set(name, toNative(src.tensor.toFloat32(), src.tensor.shape, o));
     }
     if (missing.length) throw new InputError(`missing tensors: ${listNames(missing)}`, { file: plan.file });
     const extra = [...plan.tensors].filter(([n]) => !params.has(n)).map(([, s]) => s.name);
     if (extra.length) throw new InputError(`unexpected tensors (the model its config describes has no such parameter): ${listNames(extra)}`, { file: plan.file });
-    for (const [name, data] of values) {
-      const v = params.get(name) as tf.Variable;
+    // Every shape checked: now one tensor at a time (read, turned, assigned), so at most one is held twice.
+    for (const [name, v] of params) {
+      const src = plan.tensors.get(name);
+      let data: Float32Array;
+      if (src) data = toNative(src.tensor.toFloat32(), src.tensor.shape, orientationOf(name, v.shape.length));
+      else if (name === 'mask_emb') {
+        const rng = new Rng(0); // fairseq draws it from U(0, 1)
+        data = Float32Array.from({ length: v.size }, () => rng.next());
+      }
+      else data = name.endsWith('.weight') ? identity(v.shape[0]) : new Float32Array(v.size); // the identity projection
       tf.tidy(() => v.assign(tf.tensor(data, v.shape, 'float32')));
     }
     return { encoder: encoder.eval() as AudioTransformerEncoder, filled };

@@ -1,9 +1,11 @@
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AudioTransformerEncoder } from '../../models/audio-transformer.ts';
-import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, checkpointName, saveCheckpoint, type ModelJson } from '../../train/checkpoint.ts';
+import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, checkpointName, type ModelJson, type TrainerJson } from '../../train/checkpoint.ts';
+import { writeSafetensors } from '../../train/safetensors.ts';
+import { writeSafetensorsStreamed } from '../safetensors-stream.ts';
 import { FEATURE_CONFIG_FILE } from '../../train/feature-config.ts';
-import { ENCODER_PREFIX, snapshot } from '../../train/parameters.ts';
+import { ENCODER_PREFIX } from '../../train/parameters.ts';
 import { writeDirAtomic } from '../../util/atomic.ts';
 import { InputError } from '../../util/errors.ts';
 import type { JsonValue } from '../../util/fields.ts';
@@ -31,18 +33,25 @@ export function waveformFeatureConfig(plan: Pick<ImportPlan, 'normalize'>): Reco
  */
 export function writeImportedRun(out: string, encoder: AudioTransformerEncoder, plan: ImportPlan, record: Record<string, JsonValue>): string {
   if (existsSync(out) && readdirSync(out).length > 0) throw new InputError('the output folder exists and is not empty; choose another --out or remove it', { file: out });
-  const weights = snapshot(encoder.namedParameters(ENCODER_PREFIX));
+  const params = [...encoder.namedParameters(ENCODER_PREFIX)];
   const tensors: ModelJson['tensors'] = {};
-  for (const [n, a] of weights) tensors[n] = { shape: a.shape, role: 'encoder' };
+  for (const [n, v] of params) tensors[n] = { shape: [...v.shape], role: 'encoder' };
   const model: ModelJson = { format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, step: 0, encoder: encoder.config as unknown as Record<string, JsonValue>, methods: [], tensors };
+  const trainer: TrainerJson = { step: 0, seed: 0, epoch: 0, data: null, methods: {}, best: null, elapsed: 0, config: { import: record } };
   const name = checkpointName(0);
   writeDirAtomic(out, (tmp) => {
-    saveCheckpoint(join(tmp, 'checkpoints', name), {
-      model,
-      weights,
-      optimizer: { hyper: {}, slots: new Map() },
-      trainer: { step: 0, seed: 0, epoch: 0, data: null, methods: {}, best: null, elapsed: 0, config: { import: record } },
-    });
+    // The files saveCheckpoint writes, in its order (trainer.json last marks the folder complete); the
+    // weights streamed from the variables, so no second copy of a large model is made.
+    const ckpt = join(tmp, 'checkpoints', name);
+    mkdirSync(ckpt, { recursive: true });
+    writeFileSync(join(ckpt, 'model.json'), JSON.stringify(model, null, 1) + '\n');
+    writeSafetensorsStreamed(
+      join(ckpt, 'weights.safetensors'),
+      params.map(([n, v]) => ({ name: n, shape: [...v.shape], values: () => v.dataSync() as Float32Array })),
+      { format: CHECKPOINT_FORMAT, step: '0' },
+    );
+    writeSafetensors(join(ckpt, 'optimizer.safetensors'), new Map(), { optimizer: 'adamw', hyper: '{}', steps: '{}' });
+    writeFileSync(join(ckpt, 'trainer.json'), JSON.stringify(trainer) + '\n');
     writeFileSync(join(tmp, FEATURE_CONFIG_FILE), JSON.stringify(waveformFeatureConfig(plan), null, 1) + '\n');
     writeFileSync(join(tmp, IMPORT_RECORD_FILE), JSON.stringify(record, null, 1) + '\n');
   });

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCheckpointFeaturizer } from '../../../src/audio/checkpoint-featurizer.ts';
 import { readSafetensors, writeSafetensors } from '../../../src/train/safetensors.ts';
+import { loadCheckpoint } from '../../../src/train/checkpoint.ts';
 import { readNpy } from '../../../src/util/npy.ts';
 import { runCli } from '../../cli/cli-helpers.ts';
 import { fixture, maxAbsDiff, referenceHidden, wave } from './fixtures.ts';
@@ -39,6 +40,10 @@ test('speech-ssl import (Hugging Face wav2vec 2.0, do_normalize) -> extract: lay
   const model = JSON.parse(readFileSync(join(out, 'checkpoints/step-000000000/model.json'), 'utf8'));
   assert.equal(model.encoder.normFirst, true);
   assert.equal(model.methods.length, 0);
+  // A complete checkpoint of the kind train writes (what resume and --init-from read).
+  const ckpt = loadCheckpoint(join(out, 'checkpoints/step-000000000'));
+  assert.equal(ckpt.trainer.step, 0);
+  assert.deepEqual([...ckpt.weights.keys()].sort(), Object.keys(model.tensors).sort());
   // The last layer (2) of a pre-LN model carries the final LayerNorm; on the normalised waveform.
   const f = await createCheckpointFeaturizer(out, { layer: '2', backend: 'wasm' });
   try {
