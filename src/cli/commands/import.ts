@@ -29,6 +29,11 @@ output_layer=L: 0 the transformer input, L the output of layer L (for pre-LN mod
 final LayerNorm). Pickles are parsed, never executed.
 `;
 
+function filledNote(name: string): string {
+  if (name === 'mask_emb') return 'mask_emb (drawn from U(0, 1) as fairseq does; used only by masked pretraining)';
+  return `${name} (identity: the source has no projection)`;
+}
+
 const command: Command = {
   summary: 'import a pretrained HuBERT / wav2vec 2.0 / DistilHuBERT checkpoint as a run folder',
   usage,
@@ -44,8 +49,8 @@ const command: Command = {
     const dropped = [...r.plan.dropped].map(([h, n]) => `${h} (${n} tensor${n === 1 ? '' : 's'})`);
     const lines = [
       `imported ${r.plan.description} from ${r.plan.file}`,
-      `  encoder: ${c.layers} ${c.normFirst ? 'pre-LN' : 'post-LN'} layers of ${c.dim} (${c.heads} heads, FFN ${c.ffnDim}), ${c.convLayers.length} conv layers (${c.convNorm === 'group0' ? 'group norm' : 'layer norm'}${c.convBias ? ', with bias' : ''}), ${(r.parameters / 1e6).toFixed(2)}M parameters`,
-      `  left out: ${dropped.length ? dropped.join(', ') : 'nothing'}${r.filled.length ? `; not in the source (initial values kept): ${r.filled.join(', ')}` : ''}`,
+      `  encoder: ${c.layers} ${c.normFirst ? 'pre-LN' : 'post-LN'} layers of ${c.dim} (${c.heads} heads, FFN ${c.ffnDim}), ${c.convLayers.length} conv layers (${c.convNorm === 'group0' ? 'group norm' : 'layer norm'}${c.convBias ? ', with bias' : ''}), ${r.parameters >= 1e5 ? `${(r.parameters / 1e6).toFixed(2)}M` : r.parameters} parameters`,
+      `  left out: ${dropped.length ? dropped.join(', ') : 'nothing'}${r.filled.length ? `; not in the source: ${r.filled.map(filledNote).join(', ')}` : ''}`,
       `  input: 16 kHz waveform${r.plan.normalize ? `, normalised per utterance (eps ${r.plan.normalize.eps})` : ', not normalised'}`,
       `wrote ${r.checkpointDir}`,
     ];
