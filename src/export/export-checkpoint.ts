@@ -58,12 +58,17 @@ export function exportCheckpoint(o: ExportCheckpointOptions): ExportCheckpointRe
     }
     const frontend = o.withFrontend && featureConfig ? frontendFromFeatureConfig(featureConfig, featureFile!) : undefined;
     const inputRate = input.kind === 'waveform' ? 16000 : (featureConfig && featureFrameRate(featureConfig)) ?? 100;
+    // A waveform run (an import) may normalise each utterance: its features.json says so, and the graph does it.
+    const waveFile = input.kind === 'waveform' ? findTrainingFeatureConfig(dir, trained.runConfig) : undefined;
+    const waveConfig = waveFile ? readFeatureConfig(waveFile) : undefined;
+    const waveformNormalizeEps = waveConfig?.normalize === true ? (typeof waveConfig.normalizeEps === 'number' ? waveConfig.normalizeEps : 1e-7) : undefined;
     const version = projectVersion();
     const metadata: Record<string, string> = { checkpoint_step: String(step), checkpoint: resolve(dir), project_version: version };
     if (featureConfig) metadata.feature_config = JSON.stringify(featureConfig);
+    if (waveformNormalizeEps !== undefined) metadata.waveform_normalization = `per utterance, (x - mean) / sqrt(var + ${waveformNormalizeEps})`;
     let model: ExportedModel;
     try {
-      model = exportEncoderModel(encoder, { layers, frontend, frontendPrecision: o.frontendPrecision, paddingMask: o.paddingMask, inputRate, metadata, producerVersion: version });
+      model = exportEncoderModel(encoder, { layers, waveformNormalizeEps, frontend, frontendPrecision: o.frontendPrecision, paddingMask: o.paddingMask, inputRate, metadata, producerVersion: version });
     } catch (e) {
       if (e instanceof ExportError) throw new InputError(e.message, { file: dir });
       throw e;

@@ -1,3 +1,4 @@
+import { normalizeWaveformGraph } from './waveform-normalize.ts';
 import type { Encoder } from '../models/encoder.ts';
 import { InputError } from '../util/errors.ts';
 import { ExportContext, ExportError, type Seq } from './export-context.ts';
@@ -40,6 +41,8 @@ export interface ExportModelOptions {
   /** Default: what the encoder's exporter declares. */
   input: EncoderInputKind;
   layers: LayerSelection;
+  /** A waveform encoder's per-utterance input normalisation (its run's features.json `normalize`): the epsilon. */
+  waveformNormalizeEps?: number;
   /** Put this frontend in front of a feature encoder (the model then takes `waveform`). */
   frontend?: FrontendConfig;
   frontendPrecision: FrontendPrecision;
@@ -97,7 +100,8 @@ export function exportEncoderModel(encoder: Encoder, options: Partial<ExportMode
     const fe = frontendGraph(g, x, lengths, o.frontend, o.frontendPrecision);
     seq = { x: fe.features, dim: frontendGeometry(o.frontend).dims, lengths: fe.frameLengths };
   } else if (o.input.kind === 'waveform') {
-    seq = { x: g.unsqueeze(x, [2]), dim: 1, lengths };
+    const wave = o.waveformNormalizeEps === undefined ? x : normalizeWaveformGraph(g, x, lengths, o.waveformNormalizeEps);
+    seq = { x: g.unsqueeze(wave, [2]), dim: 1, lengths };
   } else {
     seq = { x, dim: o.input.dim, lengths };
   }

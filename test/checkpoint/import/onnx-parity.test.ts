@@ -9,14 +9,20 @@ import { importPretrained } from '../../../src/checkpoint/import/import-source.t
 import { exportCheckpoint } from '../../../src/export/export-checkpoint.ts';
 import { createFeaturizer } from '../../../src/audio/featurizer.ts';
 import { fixture, maxAbsDiff, referenceHidden, wave } from './fixtures.ts';
+import { readNpy } from '../../../src/util/npy.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'import-onnx-'));
 
-for (const [source, model] of [['hubert-fairseq.pt', 'hubert'], ['wav2vec2-hf', 'wav2vec2']] as const) {
-  test(`${source} imported, exported to ONNX (--layers all): hidden_0..hidden_2 and hidden within 1e-4 of torchaudio`, async () => {
+const CASES = [
+  [{ source: fixture('hubert-fairseq.pt') }, 'hubert'],
+  [{ source: fixture('wav2vec2-torchaudio.pt'), config: fixture('wav2vec2-torchaudio.json') }, 'wav2vec2'],
+] as const;
+
+for (const [opts, model] of CASES) {
+  test(`${opts.source.split('/').pop()} imported, exported to ONNX (--layers all): hidden_0..hidden_2 and hidden within 1e-4 of torchaudio`, async () => {
     await initBackend('cpu');
     const run = join(dir, model);
-    importPretrained({ source: fixture(source), out: run });
+    importPretrained({ ...opts, out: run });
     const out = join(dir, `${model}.onnx`);
     const r = exportCheckpoint({ checkpoint: run, out, layers: 'all', withFrontend: false, frontendPrecision: 'float64', paddingMask: true });
     assert.deepEqual(r.model.outputNames, ['hidden', 'hidden_0', 'hidden_1', 'hidden_2', 'lengths']);
@@ -37,3 +43,29 @@ for (const [source, model] of [['hubert-fairseq.pt', 'hubert'], ['wav2vec2-hf', 
     await last.dispose?.();
   });
 }
+
+test('an imported model that normalises its input (Hugging Face do_normalize) does so inside the ONNX graph, per utterance in a padded batch', async () => {
+  await initBackend('cpu');
+  const run = join(dir, 'w2v-normalised');
+  importPretrained({ source: fixture('wav2vec2-hf'), out: run });
+  const out = join(dir, 'w2v-normalised.onnx');
+  const r = exportCheckpoint({ checkpoint: run, out, layers: 'last', withFrontend: false, frontendPrecision: 'float64', paddingMask: true });
+  assert.match(r.model.metadata.waveform_normalization, /sqrt\(var \+ 1e-7\)/);
+  const ref = readNpy(fixture('wav2vec2-hidden-normalized.npy')).data as Float32Array;
+  const f = await createFeaturizer(out, { layer: 'last', device: 'cpu', threads: 1, batchSize: 2 });
+  try {
+    const x = wave();
+    const short = x.slice(0, 1000).map((v) => 3 * v + 0.5);
+    const [a, b] = await f.computeBatch!([x, short], [{}, {}]);
+    assert.ok(maxAbsDiff(a.data, ref) < 1e-4, 'the normalised reference');
+    const alone = await f.compute(short);
+    assert.ok(maxAbsDiff(b.data, alone.data) < 1e-5, 'a padded row is normalised over its own samples');
+    // Scale and offset do not change a normalised input's features.
+    const tfjs = await createFeaturizer(run, { layer: 'last', backend: 'cpu' });
+    assert.ok(maxAbsDiff((await tfjs.compute(short)).data, (await tfjs.compute(x.slice(0, 1000))).data) < 1e-4);
+    assert.ok(maxAbsDiff((await tfjs.compute(short)).data, alone.data) < 1e-4, 'ONNX and tfjs agree');
+    await tfjs.dispose?.();
+  } finally {
+    await f.dispose?.();
+  }
+});
