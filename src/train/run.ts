@@ -1,3 +1,4 @@
+import { initEncoderConfig, initEncoderFrom, type InitFromResult } from './init-from.ts';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Encoder } from '../models/encoder.ts';
@@ -36,15 +37,23 @@ export interface RunOptions {
   deps: RunDeps;
   progress?: boolean;
   hooks?: TrainerHooks;
+  /** Start the encoder from this run folder or checkpoint (`train --init-from`); see init-from.ts. */
+  initFrom?: string;
 }
 
 export interface BuiltRun {
   config: RunConfig;
   trainer: Trainer;
+  /** Where the encoder's starting weights came from, with --init-from. */
+  initialisedFrom?: InitFromResult;
   dispose(): void;
 }
 
 export async function buildRun(raw: unknown, opts: RunOptions): Promise<BuiltRun> {
+  // A run initialised from another may leave its encoder out: it is that run's.
+  if (opts.initFrom && typeof raw === 'object' && raw !== null && !Array.isArray(raw) && (raw as Record<string, unknown>).encoder === undefined) {
+    raw = { ...(raw as Record<string, unknown>), encoder: initEncoderConfig(opts.initFrom) };
+  }
   const config = readRunConfig(raw, opts.file);
   const baseDir = config.baseDir !== undefined ? resolve(opts.baseDir, config.baseDir) : resolve(opts.baseDir);
   config.baseDir = baseDir;
@@ -63,7 +72,9 @@ export async function buildRun(raw: unknown, opts: RunOptions): Promise<BuiltRun
   const data = buildData(new Fields(config.data, 'data', opts.file), { seed: config.seed, baseDir, waveformLoader: opts.deps.waveformLoader });
   const encoder = await opts.deps.buildEncoder(config.encoder, { data: data.info, seed: config.seed });
   const methods: RunMethod[] = [];
+  let initialised: InitFromResult | undefined;
   try {
+    if (opts.initFrom) initialised = initEncoderFrom(encoder, opts.initFrom);
     for (const [i, r] of resolved.entries()) {
       const method = await r.def.create(r.cfg, {
         key: r.entry.key,
@@ -89,6 +100,7 @@ export async function buildRun(raw: unknown, opts: RunOptions): Promise<BuiltRun
   return {
     config,
     trainer,
+    ...(initialised ? { initialisedFrom: initialised } : {}),
     dispose() {
       trainer.dispose();
       for (const m of methods) m.method.dispose();

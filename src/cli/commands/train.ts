@@ -22,6 +22,10 @@ Trains an encoder with one or more self-supervised methods (see docs/trainer.md 
 Options:
   --config FILE     run config, JSON or YAML (with --resume, defaults to DIR/config.json)
   --out DIR         run folder: config.json, metrics.jsonl, checkpoints/
+  --init-from RUN   start the encoder from another run folder or checkpoint (a trained run, or one
+                    \`speech-ssl import\` wrote) instead of random weights; a config without \`encoder\`
+                    takes that run's architecture (continued pretraining, a student initialised from
+                    a teacher); ignored when --resume finds a checkpoint
   --resume          continue from the latest checkpoint in DIR (exactly: same weights as an
                     uninterrupted run); starts from scratch when DIR has none
   --backend NAME    auto|tensorflow|wasm|cpu (default auto)
@@ -86,6 +90,7 @@ export async function runTrain(args: Args, deps?: RunDeps): Promise<number> {
   const seed = args.int('seed');
   const maxSteps = args.int('max-steps');
   const progress = args.bool('progress', true);
+  const initFrom = args.string('init-from');
   args.rejectUnknown();
   if (seed !== undefined) sets.push(`seed=${seed}`);
   if (maxSteps !== undefined) sets.push(`train.maxSteps=${maxSteps}`);
@@ -100,7 +105,12 @@ export async function runTrain(args: Args, deps?: RunDeps): Promise<number> {
     deps: deps ?? (await defaultDeps()),
     progress: showBar,
     hooks: showBar ? {} : { onLog: printRow },
+    ...(initFrom ? { initFrom } : {}),
   });
+  if (run.initialisedFrom) {
+    const i = run.initialisedFrom;
+    process.stderr.write(`speech-ssl train: encoder initialised from ${i.dir} (step ${i.step}, ${i.tensors} tensors)\n`);
+  }
   try {
     if (resume) {
       const from = resumeLatest(run);
