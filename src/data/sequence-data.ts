@@ -1,3 +1,4 @@
+import { normalizeWaveform } from '../audio/waveform-normalize.ts';
 import { isAbsolute, resolve } from 'node:path';
 import { existsSync, statSync } from 'node:fs';
 import type { Fields } from '../util/fields.ts';
@@ -90,6 +91,9 @@ function readRates(f: Fields, def: number[]): number[] {
   return list;
 }
 
+/** Waveform data only: `normalize` each utterance to zero mean and unit variance (eps as fairseq's, 1e-5). */
+export const WAVEFORM_NORMALIZE_DEFAULTS = { normalize: false, normalizeEps: 1e-5 };
+
 export function buildSequenceData(f: Fields, ctx: DataBuildContext, waveform: boolean): BuiltData<SequenceBatch> {
   const d = SEQUENCE_DATA_DEFAULTS;
   const cfg: SequenceDataConfig = {
@@ -103,11 +107,18 @@ export function buildSequenceData(f: Fields, ctx: DataBuildContext, waveform: bo
     labelTolerance: f.int('labelTolerance', d.labelTolerance, { min: 0 }),
   };
   if (!f.has('train')) f.fail('train', 'required: where the training data is');
+  let loader = ctx.waveformLoader;
+  if (waveform && f.bool('normalize', WAVEFORM_NORMALIZE_DEFAULTS.normalize)) {
+    // Per-utterance normalisation of each decoded waveform (fairseq task.normalize; models imported with it).
+    const eps = f.number('normalizeEps', WAVEFORM_NORMALIZE_DEFAULTS.normalizeEps, { above: 0 });
+    const inner = loader;
+    loader = inner && (async (file: string) => normalizeWaveform(await inner(file), eps));
+  }
   const trainSpec = readSplit(f.object('train'), ctx, waveform);
   const validSpec = f.has('valid') ? readSplit(f.object('valid'), ctx, waveform) : undefined;
   f.done(['kind']);
-  const train = openSplit(trainSpec, cfg, waveform, ctx.waveformLoader, f.field('train'));
-  const valid = validSpec ? openSplit(validSpec, cfg, waveform, ctx.waveformLoader, f.field('valid')) : undefined;
+  const train = openSplit(trainSpec, cfg, waveform, loader, f.field('train'));
+  const valid = validSpec ? openSplit(validSpec, cfg, waveform, loader, f.field('valid')) : undefined;
   if (valid && (valid.dims !== train.dims || valid.labelSets.length !== train.labelSets.length)) {
     throw new InputError(`valid has ${valid.dims} dims and ${valid.labelSets.length} label sets, train has ${train.dims} and ${train.labelSets.length}`, { field: f.field('valid') });
   }

@@ -24,7 +24,7 @@ test('train --init-from an imported HuBERT: the architecture comes from it (no e
   const config = {
     seed: 1,
     methods: [{ name: 'wav2vec2', config: { maskProb: 0.5, maskLength: 2, numNegatives: 4, groups: 2, entriesPerGroup: 8, codeDim: 8, finalDim: 8 } }],
-    data: { kind: 'waveform', train: { manifest: join(dir, 'train.tsv') }, batchSize: 2, maxFrames: 3200 },
+    data: { kind: 'waveform', train: { manifest: join(dir, 'train.tsv') }, batchSize: 2, maxFrames: 3200, normalize: true, normalizeEps: 1e-7 },
     optim: { lr: 1e-9, weightDecay: 0 },
     schedule: { kind: 'constant' },
     train: { maxSteps: 1, logEvery: 1, validEvery: 0, checkpointEvery: 1 },
@@ -37,6 +37,8 @@ test('train --init-from an imported HuBERT: the architecture comes from it (no e
   const saved = JSON.parse(readFileSync(join(run, 'config.json'), 'utf8'));
   const source = JSON.parse(readFileSync(join(imported, 'checkpoints/step-000000000/model.json'), 'utf8'));
   assert.deepEqual(saved.encoder, { kind: 'audio-transformer', ...source.encoder });
+  // data.normalize: the run records it as an import does, so extract and export normalise as training did.
+  assert.deepEqual(JSON.parse(readFileSync(join(run, 'features.json'), 'utf8')), { features: 'waveform', sampleRate: 16000, normalize: true, normalizeEps: 1e-7 });
   const before = readSafetensors(join(imported, 'checkpoints/step-000000000/weights.safetensors')).tensors;
   const after = readSafetensors(join(run, 'checkpoints/step-000000001/weights.safetensors')).tensors;
   let worst = 0;

@@ -11,7 +11,9 @@ import { NonFiniteLossError } from '../../train/trainer.ts';
 import type { WaveformLoader } from '../../data/waveform.ts';
 import type { MetricsRow } from '../../train/metrics-log.ts';
 import { formatNumber } from '../../util/progress.ts';
-import { copyFeatureConfigIntoRun } from '../../train/feature-config.ts';
+import { FEATURE_CONFIG_FILE, copyFeatureConfigIntoRun } from '../../train/feature-config.ts';
+import { WAVEFORM_NORMALIZE_DEFAULTS } from '../../data/sequence-data.ts';
+import { writeFileAtomic } from '../../util/atomic.ts';
 import type { JsonValue } from '../../util/fields.ts';
 import { writeRunReport } from '../../report/run-report.ts';
 
@@ -25,7 +27,8 @@ Options:
   --init-from RUN   start the encoder from another run folder or checkpoint (a trained run, or one
                     \`speech-ssl import\` wrote) instead of random weights; a config without \`encoder\`
                     takes that run's architecture (continued pretraining, a student initialised from
-                    a teacher); ignored when --resume finds a checkpoint
+                    a teacher); ignored when --resume finds a checkpoint. A model that normalises
+                    its waveform (its features.json says so) wants data.normalize: true
   --resume          continue from the latest checkpoint in DIR (exactly: same weights as an
                     uninterrupted run); starts from scratch when DIR has none
   --backend NAME    auto|tensorflow|wasm|cpu (default auto)
@@ -77,6 +80,17 @@ function printRow(row: MetricsRow): void {
   process.stderr.write(`[${row.split} ${row.step}] ${fields.join('  ')}\n`);
 }
 
+/**
+ * A waveform run that normalises its utterances (data.normalize) records it in features.json, as an import
+ * does, so `extract` and the ONNX export of the run normalise too.
+ */
+function writeWaveformFeatureConfig(config: Record<string, JsonValue>, out: string): void {
+  const data = config.data as Record<string, JsonValue> | undefined;
+  if (data?.kind !== 'waveform' || data.normalize !== true) return;
+  const eps = typeof data.normalizeEps === 'number' ? data.normalizeEps : WAVEFORM_NORMALIZE_DEFAULTS.normalizeEps;
+  writeFileAtomic(join(out, FEATURE_CONFIG_FILE), JSON.stringify({ features: 'waveform', sampleRate: 16000, normalize: true, normalizeEps: eps }, null, 1) + '\n');
+}
+
 /** The command's work, with its dependencies injectable (tests give a tiny encoder and methods). */
 export async function runTrain(args: Args, deps?: RunDeps): Promise<number> {
   const out = args.string('out');
@@ -120,6 +134,7 @@ export async function runTrain(args: Args, deps?: RunDeps): Promise<number> {
     }
     writeRunConfig(out, run.config);
     copyFeatureConfigIntoRun(run.config as unknown as Record<string, JsonValue>, out);
+    writeWaveformFeatureConfig(run.config as unknown as Record<string, JsonValue>, out);
     const s = await run.trainer.run();
     const loss = s.lastTrainRow ? formatNumber(Number(s.lastTrainRow.loss)) : '-';
     process.stdout.write(
