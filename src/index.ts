@@ -28,6 +28,10 @@ export { loadSafetensorsStateDict, loadSafetensorsFile } from './checkpoint/safe
 export { TorchTensor, TorchStorage, DTYPE_BYTES, type TorchDType, type TorchTypedArray } from './checkpoint/torch-tensor.ts';
 export { PYTHON_CLASS } from './checkpoint/pickle-values.ts';
 export { CheckpointFormatError } from './checkpoint/format-error.ts';
+// Pretrained encoders: HuBERT / wav2vec 2.0 / DistilHuBERT in (Hugging Face, fairseq, s3prl, torchaudio), Hugging Face out.
+export { importPretrained, planImport, type ImportOptions, type ImportResult } from './checkpoint/import/import-source.ts';
+export { assembleEncoder, type ImportPlan } from './checkpoint/import/import-plan.ts';
+export { hfExportOf, writeHfExport } from './checkpoint/hf-export.ts';
 // Evaluation.
 export { trainLinearProbe, predictLinearProbe, accuracy } from './eval/linearProbe.ts';
 export { knnPredict } from './eval/knn.ts';
