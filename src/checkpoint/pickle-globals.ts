@@ -248,8 +248,9 @@ export function resolveGlobal(module: string, name: string, file: string): PyGlo
   if (torchName && TORCH_DTYPES[torchName]) return new PyGlobal(full, 'value', undefined, `torch.${TORCH_DTYPES[torchName]}`);
   if (TYPE_VALUES.includes(full)) return new PyGlobal(full, 'value', undefined, full);
   if (RECORD_CLASSES.has(full) || RECORD_MODULES.some((m) => full.startsWith(m))) return new PyGlobal(full, 'record', undefined, full);
+  const hint = full.startsWith('torch.nn.') || full.startsWith('__main__.') ? ' (a pickled model object: save its state_dict() instead)' : '';
   throw new CheckpointFormatError(
-    `the pickle asks for the global ${full}, which is not on the allow-list (tensors, OrderedDict, numpy scalars and arrays, argparse.Namespace, fairseq/omegaconf configs); nothing from the file was run`,
+    `the pickle asks for the global ${full}, which is not on the allow-list (tensors, OrderedDict, numpy scalars and arrays, argparse.Namespace, fairseq/omegaconf configs); nothing from the file was run${hint}`,
     file,
   );
 }
