@@ -50,6 +50,10 @@ test('torch zip: every dtype, transposed and offset views, shared storages, scal
   checkTensors(loadTorchFile(join(DIR, 'state-dict.pt')) as Record<string, unknown>, EXPECTED['state-dict.pt'], 'state-dict.pt');
 });
 
+test('a module state_dict() (an OrderedDict with _metadata given by BUILD) reads as its tensors', () => {
+  checkTensors(loadTorchFile(join(DIR, 'module-state-dict.pt')) as Record<string, unknown>, EXPECTED['module-state-dict.pt'], 'module-state-dict.pt');
+});
+
 test('torch zip: shared storages stay shared; nothing is read until toFloat32', () => {
   // Load a copy, then change one storage's bytes on disk: toFloat32 sees the new bytes, so it reads late.
   const copy = join(mkdtempSync(join(tmpdir(), 'lazy-')), 'state-dict.pt');
