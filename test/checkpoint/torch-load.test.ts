@@ -148,6 +148,14 @@ test('loadStateDict: finds the weights of a fairseq checkpoint, a bare state dic
   copyFileSync(join(DIR, 'buffer-saved.pt'), join(hf, 'pytorch_model.bin'));
   assert.deepEqual(Array.from(loadStateDict(hf).tensors.w.toFloat32()), [0, 1, 2, 3, 4]);
   assert.deepEqual(Object.keys(loadStateDict(join(DIR, 'sharded')).tensors).sort(), Object.keys(EXPECTED.sharded).sort());
+  // A sharded pytorch_model.bin: the index maps each name to its .bin shard.
+  const binShards = mkdtempSync(join(tmpdir(), 'hf-bin-shards-'));
+  copyFileSync(join(DIR, 'buffer-saved.pt'), join(binShards, 'pytorch_model-00001-of-00002.bin'));
+  copyFileSync(join(DIR, 'module-state-dict.pt'), join(binShards, 'pytorch_model-00002-of-00002.bin'));
+  const weightMap = { w: 'pytorch_model-00001-of-00002.bin', ...Object.fromEntries(Object.keys(EXPECTED['module-state-dict.pt']).map((k) => [k, 'pytorch_model-00002-of-00002.bin'])) };
+  writeFileSync(join(binShards, 'pytorch_model.bin.index.json'), JSON.stringify({ weight_map: weightMap }));
+  assert.deepEqual(Object.keys(loadStateDict(binShards).tensors).sort(), Object.keys(weightMap).sort());
+  assert.deepEqual(Array.from(loadStateDict(binShards).tensors['0.bias'].toFloat32()), EXPECTED['module-state-dict.pt']['0.bias'].values);
   assert.throws(() => findStateDict({ epoch: 1, cfg: {} }, 'x.pt'), /x\.pt: no state dict .*top-level keys: epoch, cfg/);
   assert.throws(() => loadStateDict(mkdtempSync(join(tmpdir(), 'empty-'))), /no weights in this folder/);
 });
