@@ -207,6 +207,9 @@ const FUNCTIONS: Record<string, (name: string, args: unknown[]) => unknown> = {
   'builtins.set': (n, a) => new Set(a[0] === undefined ? [] : Array.isArray(a[0]) ? a[0] : a[0] instanceof PyTuple ? a[0].items : fail(n, 'expected a list')),
   'builtins.frozenset': (n, a) => new Set(a[0] === undefined ? [] : Array.isArray(a[0]) ? a[0] : a[0] instanceof PyTuple ? a[0].items : fail(n, 'expected a list')),
   '_codecs.encode': latin1,
+  // A path (s3prl and other trainers keep them in their saved arguments): its parts joined.
+  'pathlib.PosixPath': (n, a) => (a.every((x) => typeof x === 'string') ? (a as string[]).join('/').replace(/\/\/+/g, '/') : fail(n, 'expected path parts')),
+  'pathlib.WindowsPath': (n, a) => (a.every((x) => typeof x === 'string') ? (a as string[]).join('\\') : fail(n, 'expected path parts')),
   'torch.Size': (n, a) => intTuple(n, 'size', a[0] ?? new PyTuple([])),
   'torch.device': (n, a) => (typeof a[0] === 'string' ? a[0] : fail(n, 'expected a device name')),
   'numpy.core.multiarray.scalar': numpyScalar,
