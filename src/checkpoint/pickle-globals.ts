@@ -207,6 +207,9 @@ const FUNCTIONS: Record<string, (name: string, args: unknown[]) => unknown> = {
   'builtins.set': (n, a) => new Set(a[0] === undefined ? [] : Array.isArray(a[0]) ? a[0] : a[0] instanceof PyTuple ? a[0].items : fail(n, 'expected a list')),
   'builtins.frozenset': (n, a) => new Set(a[0] === undefined ? [] : Array.isArray(a[0]) ? a[0] : a[0] instanceof PyTuple ? a[0].items : fail(n, 'expected a list')),
   '_codecs.encode': latin1,
+  // A path (s3prl and other trainers keep them in their saved arguments): its parts joined.
+  'pathlib.PosixPath': (n, a) => (a.every((x) => typeof x === 'string') ? (a as string[]).join('/').replace(/\/\/+/g, '/') : fail(n, 'expected path parts')),
+  'pathlib.WindowsPath': (n, a) => (a.every((x) => typeof x === 'string') ? (a as string[]).join('\\') : fail(n, 'expected path parts')),
   'torch.Size': (n, a) => intTuple(n, 'size', a[0] ?? new PyTuple([])),
   'torch.device': (n, a) => (typeof a[0] === 'string' ? a[0] : fail(n, 'expected a device name')),
   'numpy.core.multiarray.scalar': numpyScalar,
@@ -248,8 +251,9 @@ export function resolveGlobal(module: string, name: string, file: string): PyGlo
   if (torchName && TORCH_DTYPES[torchName]) return new PyGlobal(full, 'value', undefined, `torch.${TORCH_DTYPES[torchName]}`);
   if (TYPE_VALUES.includes(full)) return new PyGlobal(full, 'value', undefined, full);
   if (RECORD_CLASSES.has(full) || RECORD_MODULES.some((m) => full.startsWith(m))) return new PyGlobal(full, 'record', undefined, full);
+  const hint = full.startsWith('torch.nn.') || full.startsWith('__main__.') ? ' (a pickled model object: save its state_dict() instead)' : '';
   throw new CheckpointFormatError(
-    `the pickle asks for the global ${full}, which is not on the allow-list (tensors, OrderedDict, numpy scalars and arrays, argparse.Namespace, fairseq/omegaconf configs); nothing from the file was run`,
+    `the pickle asks for the global ${full}, which is not on the allow-list (tensors, OrderedDict, numpy scalars and arrays, argparse.Namespace, fairseq/omegaconf configs); nothing from the file was run${hint}`,
     file,
   );
 }

@@ -44,11 +44,16 @@ export function loadTorchFile(path: string): unknown {
   if (bytes.length >= 262 && String.fromCharCode(...bytes.subarray(257, 262)) === 'ustar') {
     throw new CheckpointFormatError('the tar format of torch.save from PyTorch < 0.4 is not read; load and save it again with a newer PyTorch', path);
   }
-  if (bytes.length > 8 && bytes[8] === 0x7b && bytes[6] === 0 && bytes[7] === 0) {
+  if (looksSafetensors(bytes)) {
     throw new CheckpointFormatError('a safetensors file, not a torch.save file (use loadSafetensorsStateDict or loadStateDict)', path);
   }
   const shown = Array.from(bytes.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ');
   throw new CheckpointFormatError(`not a PyTorch checkpoint (neither a torch.save zip nor a legacy torch pickle; it starts with bytes ${shown})`, path);
+}
+
+/** A u64 header size with zero high bytes, then a JSON object: safetensors, whatever the file's name. */
+function looksSafetensors(bytes: Uint8Array): boolean {
+  return bytes.length > 8 && bytes[8] === 0x7b && bytes[6] === 0 && bytes[7] === 0;
 }
 
 function loadZip(file: string): unknown {
@@ -119,6 +124,7 @@ export function loadStateDict(path: string): { tensors: Record<string, TorchTens
   }
   if (path.endsWith('.safetensors') || path.endsWith('.safetensors.index.json')) return fromTensors(loadSafetensorsStateDict(path));
   if (path.endsWith('.bin.index.json')) return fromTensors(loadShards(path, (f) => findStateDict(loadTorchFile(f), f)));
+  if (looksSafetensors(head(path).bytes)) return fromTensors(loadSafetensorsStateDict(path));
   const root = loadTorchFile(path);
   return { tensors: findStateDict(root, path), root };
 }

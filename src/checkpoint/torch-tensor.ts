@@ -84,7 +84,7 @@ export class DeflatedSource implements ByteSource {
     this.compressed.readInto(0, packed.length, packed);
     let bytes: Uint8Array;
     try {
-      bytes = inflateRawSync(packed);
+      bytes = inflateRawSync(packed, { maxOutputLength: Math.max(1, this.byteLength) });
     } catch (e) {
       throw new CheckpointFormatError(`corrupt deflate data: ${(e as Error).message}`, this.name);
     }

@@ -25,6 +25,8 @@ const ZIP64_LOCATOR = 0x07064b50;
 const ZIP64_EOCD = 0x06064b50;
 const CENTRAL = 0x02014b50;
 const LOCAL = 0x04034b50;
+/** The largest entry read whole into memory (data.pkl of the biggest checkpoints is a few MB). */
+const MAX_WHOLE_ENTRY = 1 << 30;
 
 function u64(view: DataView, at: number): number {
   return Number(view.getBigUint64(at, true));
@@ -104,6 +106,8 @@ export class ZipArchive {
     }
     const raw = new FileRangeSource(label, this.file, start, e.compressedSize);
     if (e.method === 0) return raw;
+    // Deflate shrinks at most ~1032:1; a larger claim is a zip bomb or a corrupt directory.
+    if (e.size > e.compressedSize * 1032 + 1024) throw new CheckpointFormatError(`claims ${e.size} bytes from ${e.compressedSize} compressed bytes, more than deflate can produce`, label);
     return new DeflatedSource(label, raw, e.size);
   }
 
@@ -111,6 +115,7 @@ export class ZipArchive {
   read(name: string): Uint8Array | undefined {
     const src = this.source(name);
     if (!src) return undefined;
+    if (src.byteLength > MAX_WHOLE_ENTRY) throw new CheckpointFormatError(`entry of ${src.byteLength} bytes is too large to read whole (limit ${MAX_WHOLE_ENTRY})`, `${this.file}: ${name}`);
     const out = new Uint8Array(src.byteLength);
     src.readInto(0, out.length, out);
     return out;

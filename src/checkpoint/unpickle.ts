@@ -1,6 +1,9 @@
 import { CheckpointFormatError } from './format-error.ts';
 import { buildNumpyArray, buildNumpyDType, resolveGlobal } from './pickle-globals.ts';
 import { NumpyArray, NumpyDType, PyDict, PyGlobal, PyRecord, PyTuple, toPlain } from './pickle-values.ts';
+import { dataView, latin1, littleInt, textInt, u32, u64, utf8, type PickleInput } from './pickle-input.ts';
+
+export { BufferInput, type PickleInput } from './pickle-input.ts';
 
 /**
  * A minimal unpickler for checkpoints: the opcodes of protocols 0-5 that `torch.save`, `pickle.dump` of
@@ -9,72 +12,11 @@ import { NumpyArray, NumpyDType, PyDict, PyGlobal, PyRecord, PyTuple, toPlain } 
  * names it in hex with its byte offset. Nothing from the file is ever executed.
  */
 
-/** Where pickle bytes come from: a buffer, or (legacy torch files) a file read in chunks. */
-export interface PickleInput {
-  /** Absolute byte position of the next byte. */
-  readonly position: number;
-  /** The next `n` bytes; a short read throws. */
-  read(n: number): Uint8Array;
-  /** Up to and excluding the next newline. */
-  readLine(): string;
-}
-
-export class BufferInput implements PickleInput {
-  position = 0;
-  private readonly bytes: Uint8Array;
-  constructor(
-    bytes: Uint8Array,
-    private readonly file: string,
-  ) {
-    // A plain Uint8Array view (a Buffer's slice() shares memory; Uint8Array's copies).
-    this.bytes = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  }
-  read(n: number): Uint8Array {
-    if (this.position + n > this.bytes.length) {
-      throw new CheckpointFormatError(`truncated pickle: wanted ${n} bytes at offset ${this.position}, it ends at ${this.bytes.length}`, this.file);
-    }
-    const out = this.bytes.subarray(this.position, this.position + n);
-    this.position += n;
-    return out;
-  }
-  readLine(): string {
-    const end = this.bytes.indexOf(0x0a, this.position);
-    if (end < 0) throw new CheckpointFormatError(`truncated pickle: no end of line after offset ${this.position}`, this.file);
-    const line = latin1(this.bytes.subarray(this.position, end));
-    this.position = end + 1;
-    return line;
-  }
-}
-
 export interface UnpickleOptions {
   /** Named in every error: the file, and the entry inside a zip. */
   file: string;
   /** Resolves a persistent id (BINPERSID); torch's are ('storage', type, key, location, numel). */
   persistentLoad?: (pid: unknown) => unknown;
-}
-
-function latin1(b: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < b.length; i += 8192) s += String.fromCharCode(...b.subarray(i, i + 8192));
-  return s;
-}
-
-const utf8 = new TextDecoder('utf-8', { fatal: false });
-
-/** Two's complement little-endian integer: a number when safe, else a bigint. */
-function littleInt(b: Uint8Array): number | bigint {
-  if (b.length === 0) return 0;
-  let v = 0n;
-  for (let i = b.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]);
-  if (b[b.length - 1] & 0x80) v -= 1n << BigInt(8 * b.length);
-  return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
-}
-
-function textInt(s: string): number | bigint {
-  const t = s.trim().replace(/L$/, '');
-  if (!/^[+-]?\d+$/.test(t)) throw new Error(`not an integer: "${s}"`);
-  const v = BigInt(t);
-  return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
 }
 
 /** Reads one pickle (up to STOP) from `input`; returns it as plain JavaScript (see toPlain). */
@@ -419,16 +361,3 @@ export function unpickleRaw(input: PickleInput, options: UnpickleOptions): unkno
   }
 }
 
-function dataView(b: Uint8Array): DataView {
-  return new DataView(b.buffer, b.byteOffset, b.byteLength);
-}
-
-function u32(input: PickleInput): number {
-  return dataView(input.read(4)).getUint32(0, true);
-}
-
-function u64(input: PickleInput): number {
-  const v = dataView(input.read(8)).getBigUint64(0, true);
-  if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error(`a length of ${v} bytes`);
-  return Number(v);
-}

@@ -47,6 +47,9 @@ test('safetensors written by this project read back through the lazy loader, alo
     assert.deepEqual(t.toFloat32(), data);
   }
   assert.deepEqual(loadStateDict(dir).tensors.w.toFloat32(), data);
+  // A safetensors file under another name is recognised by its bytes.
+  copyFileSync(join(dir, 'model.safetensors'), join(dir, 'weights.bin'));
+  assert.deepEqual(loadStateDict(join(dir, 'weights.bin')).tensors.w.toFloat32(), data);
 });
 
 function refuses(run: () => unknown, file: string, pattern: RegExp): void {

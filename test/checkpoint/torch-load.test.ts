@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { closeSync, copyFileSync, mkdtempSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, mkdtempSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,6 +50,10 @@ test('torch zip: every dtype, transposed and offset views, shared storages, scal
   checkTensors(loadTorchFile(join(DIR, 'state-dict.pt')) as Record<string, unknown>, EXPECTED['state-dict.pt'], 'state-dict.pt');
 });
 
+test('a module state_dict() (an OrderedDict with _metadata given by BUILD) reads as its tensors', () => {
+  checkTensors(loadTorchFile(join(DIR, 'module-state-dict.pt')) as Record<string, unknown>, EXPECTED['module-state-dict.pt'], 'module-state-dict.pt');
+});
+
 test('torch zip: shared storages stay shared; nothing is read until toFloat32', () => {
   // Load a copy, then change one storage's bytes on disk: toFloat32 sees the new bytes, so it reads late.
   const copy = join(mkdtempSync(join(tmpdir(), 'lazy-')), 'state-dict.pt');
@@ -83,6 +87,18 @@ test('legacy torch.save (_use_new_zipfile_serialization=False) reads the same te
   const sd = loadTorchFile(join(DIR, 'legacy.pt')) as Record<string, TorchTensor>;
   checkTensors(sd, EXPECTED['legacy.pt'], 'legacy.pt');
   assert.equal(sd.shared_a.storage, sd.shared_b.storage);
+});
+
+test('legacy torch.save cut short: in the storages, or inside the pickle, is a clear "truncated"', () => {
+  const whole = readFileSync(join(DIR, 'legacy.pt'));
+  const dir = mkdtempSync(join(tmpdir(), 'legacy-cut-'));
+  for (const [name, length, pattern] of [
+    ['tail.pt', whole.length - 10, /tail\.pt: truncated: storage \d+ (starts past the end|needs \d+ bytes)/],
+    ['middle.pt', 300, /middle\.pt: truncated: wanted \d+ bytes at offset \d+, the file has 300/],
+  ] as const) {
+    writeFileSync(join(dir, name), whole.subarray(0, length));
+    assert.throws(() => loadTorchFile(join(dir, name)), (e: unknown) => e instanceof CheckpointFormatError && pattern.test(e.message));
+  }
 });
 
 test('a fairseq-like checkpoint: cfg dicts, argparse.Namespace, omegaconf DictConfig, numpy scalars and arrays, plain Python values', () => {
@@ -132,6 +148,14 @@ test('loadStateDict: finds the weights of a fairseq checkpoint, a bare state dic
   copyFileSync(join(DIR, 'buffer-saved.pt'), join(hf, 'pytorch_model.bin'));
   assert.deepEqual(Array.from(loadStateDict(hf).tensors.w.toFloat32()), [0, 1, 2, 3, 4]);
   assert.deepEqual(Object.keys(loadStateDict(join(DIR, 'sharded')).tensors).sort(), Object.keys(EXPECTED.sharded).sort());
+  // A sharded pytorch_model.bin: the index maps each name to its .bin shard.
+  const binShards = mkdtempSync(join(tmpdir(), 'hf-bin-shards-'));
+  copyFileSync(join(DIR, 'buffer-saved.pt'), join(binShards, 'pytorch_model-00001-of-00002.bin'));
+  copyFileSync(join(DIR, 'module-state-dict.pt'), join(binShards, 'pytorch_model-00002-of-00002.bin'));
+  const weightMap = { w: 'pytorch_model-00001-of-00002.bin', ...Object.fromEntries(Object.keys(EXPECTED['module-state-dict.pt']).map((k) => [k, 'pytorch_model-00002-of-00002.bin'])) };
+  writeFileSync(join(binShards, 'pytorch_model.bin.index.json'), JSON.stringify({ weight_map: weightMap }));
+  assert.deepEqual(Object.keys(loadStateDict(binShards).tensors).sort(), Object.keys(weightMap).sort());
+  assert.deepEqual(Array.from(loadStateDict(binShards).tensors['0.bias'].toFloat32()), EXPECTED['module-state-dict.pt']['0.bias'].values);
   assert.throws(() => findStateDict({ epoch: 1, cfg: {} }, 'x.pt'), /x\.pt: no state dict .*top-level keys: epoch, cfg/);
   assert.throws(() => loadStateDict(mkdtempSync(join(tmpdir(), 'empty-'))), /no weights in this folder/);
 });
@@ -156,6 +180,30 @@ test('hostile pickles: a forbidden global is refused by name, nothing runs', () 
   refuses('hostile-posix-system.pt', /global posix\.system/);
   refuses('hostile-subprocess.pt', /global subprocess\.Popen/);
   refuses('hostile-legacy.pt', /global os\.system/);
+});
+
+test('a big-endian archive (byteorder "big") reads in the order of this machine', () => {
+  const sd = loadTorchFile(join(DIR, 'big-endian.pt')) as Record<string, TorchTensor>;
+  assert.deepEqual(Array.from(sd.w.toFloat32()), [1.5, -2, 3.25, Math.fround(4e-3)]);
+});
+
+test('a pickled nn.Module is refused with the advice to save its state_dict', () => {
+  refuses('pickled-module.pt', /global torch\.nn\.modules\.linear\.Linear, .*save its state_dict\(\) instead/);
+});
+
+test('a deflated entry claiming more than deflate can produce (a zip bomb) is refused before inflating', () => {
+  const bytes = readFileSync(join(DIR, 'deflated.pt'));
+  const name = Buffer.from('state-dict/data.pkl');
+  // The central directory record of data.pkl: signature PK\x01\x02, its name at +46, the size at +24.
+  let at = -1;
+  for (let i = bytes.length - 46; i >= 0; i--) {
+    if (bytes.readUInt32LE(i) === 0x02014b50 && bytes.subarray(i + 46, i + 46 + name.length).equals(name)) at = i;
+  }
+  assert.ok(at >= 0);
+  bytes.writeUInt32LE(0xfffffff0, at + 24);
+  const bomb = join(mkdtempSync(join(tmpdir(), 'bomb-')), 'bomb.pt');
+  writeFileSync(bomb, bytes);
+  assert.throws(() => loadTorchFile(bomb), /bomb\.pt: state-dict\/data\.pkl: claims 4294967280 bytes from \d+ compressed bytes/);
 });
 
 test('hostile pickles: an unknown opcode, or one outside the supported set, is named in hex with its offset', () => {

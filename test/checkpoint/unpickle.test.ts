@@ -63,6 +63,10 @@ test('unpickle: a record class called with one argument and no state (an Enum me
   assert.equal(v, 'layer_norm');
 });
 
+test('unpickle: a pathlib path (as s3prl keeps paths in its saved arguments) becomes its string', () => {
+  assert.equal(load(ops(0x80, 2, 'c', 'pathlib\nPosixPath\n', ...su('/'), ...su('data'), ...su('x.wav'), 0x87, 'R', '.')), '/data/x.wav');
+});
+
 test('unpickle: refusals name the problem and the file', () => {
   const refuses = (bytes: Uint8Array, pattern: RegExp): void =>
     assert.throws(
