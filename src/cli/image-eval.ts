@@ -5,10 +5,10 @@ import { Rng } from '../util/rng.ts';
 import { initBackend, BACKEND_CHOICES } from '../engine/backend.ts';
 import { loadImageSplits, uniformImageShape } from '../data/image-source.ts';
 import { stratifiedSubset } from '../data/image-data.ts';
-import { encoderFromCheckpoint, encoderFromRunConfig, embedImages, evalImageSpec } from '../eval/imageEmbedding.ts';
-import { evaluateKnnFolds, evaluateProbeFolds } from '../eval/foldEvaluation.ts';
-import { DEFAULT_PROBE_CONFIG } from '../eval/linearProbe.ts';
-import { formatTable } from '../eval/evalCorpus.ts';
+import { encoderFromCheckpoint, encoderFromRunConfig, embedImages, evalImageSpec } from '../eval/image-embedding.ts';
+import { evaluateKnnFolds, evaluateProbeFolds } from '../eval/fold-evaluation.ts';
+import { DEFAULT_PROBE_CONFIG } from '../eval/linear-probe.ts';
+import { formatTable } from '../eval/eval-corpus.ts';
 
 /**
  * `speech-ssl eval knn|probe|knn+probe --checkpoint RUN` (or `--random-init CONFIG`): frozen pooled features of the

@@ -7,7 +7,7 @@ import type { Fields } from '../util/fields.ts';
 import { InputError, errorMessage } from '../util/errors.ts';
 import type { Rng } from '../util/rng.ts';
 import type { LossContext, LossOutput, Method, MethodBuildContext, MethodDefinition } from './method.ts';
-import { DEFAULT_DISTIL, distilHubertLoss } from './losses/distil.ts';
+import { DEFAULT_DISTIL, distilHubertLoss } from './losses/distill.ts';
 import { prefixed, registryEncoderFactory, type EncoderFactory } from './frozen-copy.ts';
 import { loadTeacher } from './teacher.ts';
 import { initStudentFromTeacher } from './student-init.ts';

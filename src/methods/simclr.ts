@@ -5,7 +5,7 @@ import type { Encoder } from '../models/encoder.ts';
 import { Fields } from '../util/fields.ts';
 import type { Rng } from '../util/rng.ts';
 import { batchPositions, imageBatchSource, type ImageTrainBatch } from '../data/image-batch.ts';
-import type { ViewGenerator } from '../image/views/viewGenerator.ts';
+import type { ViewGenerator } from '../image/views/view-generator.ts';
 import { ntXentLoss, DEFAULT_NT_XENT } from './losses/nt-xent.ts';
 import { checkImageEncoder, imageTensor, pooledImageRepresentation } from './image-tensor.ts';
 import { buildImageViews, readImageViewsConfig, type ImageViewsConfig } from './image-view-config.ts';

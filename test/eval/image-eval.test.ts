@@ -7,7 +7,7 @@ import { initBackend } from '../../src/engine/backend.ts';
 import { buildRun } from '../../src/train/run.ts';
 import { buildEncoder } from '../../src/models/registry.ts';
 import { loadImageSplits } from '../../src/data/image-source.ts';
-import { embedImages, encoderFromCheckpoint, encoderFromRunConfig, evalImageSpec } from '../../src/eval/imageEmbedding.ts';
+import { embedImages, encoderFromCheckpoint, encoderFromRunConfig, evalImageSpec } from '../../src/eval/image-embedding.ts';
 import { runCli } from '../cli/cli-helpers.ts';
 import { writeImageFolder } from '../data/image-fixtures.ts';
 

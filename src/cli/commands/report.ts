@@ -2,7 +2,7 @@ import type { Command } from '../command.ts';
 import { InputError } from '../../util/errors.ts';
 import { writeRunReport } from '../../report/run-report.ts';
 import { collectReportArtifacts, type ArtifactSources } from '../../report/artifacts.ts';
-import { parseFieldSpec } from '../../eval/utteranceFields.ts';
+import { parseFieldSpec } from '../../eval/utterance-fields.ts';
 
 const report: Command = {
   summary: 'write report.html and PNG plots for a training run folder',

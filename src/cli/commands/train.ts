@@ -11,7 +11,7 @@ import { NonFiniteLossError } from '../../train/trainer.ts';
 import type { WaveformLoader } from '../../data/waveform.ts';
 import type { MetricsRow } from '../../train/metrics-log.ts';
 import { formatNumber } from '../../util/progress.ts';
-import { copyFeatureConfigIntoRun } from '../../train/feature-config.ts';
+import { copyFeatureConfigIntoRun } from '../../checkpoint/feature-config.ts';
 import type { JsonValue } from '../../util/fields.ts';
 import { writeRunReport } from '../../report/run-report.ts';
 

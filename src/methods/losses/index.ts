@@ -9,6 +9,6 @@ export { wav2vec2ContrastiveLoss, DEFAULT_WAV2VEC2_CONTRASTIVE, type Wav2vec2Con
 export { diversityLoss, codebookPerplexity } from './diversity.ts';
 export { ntXentLoss, DEFAULT_NT_XENT, type NtXentConfig } from './nt-xent.ts';
 export { byolLoss, byolSymmetricLoss, normalizedEmbeddingStd } from './byol.ts';
-export { distilHubertLoss, DEFAULT_DISTIL, type DistilConfig } from './distil.ts';
+export { distilHubertLoss, DEFAULT_DISTIL, type DistilConfig } from './distill.ts';
 export { classificationLoss } from './classification.ts';
 export { regressionLoss, DEFAULT_REGRESSION, type RegressionConfig, type RegressionKind } from './regression.ts';
