@@ -6,7 +6,6 @@
 import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type BackendChoice } from '../engine/backend.ts';
-import { encoderInputKind } from '../export/registry.ts';
 import '../export/encoders/index.ts';
 import { findTrainingFeatureConfig, readFeatureConfig } from '../checkpoint/feature-config.ts';
 import { loadTrainedEncoder } from '../checkpoint/trained-encoder.ts';
@@ -22,7 +21,7 @@ import { CHECKPOINT_FEATURE_DEFAULTS } from './model-kinds.ts';
 export const WAVEFORM_ENCODER_RATE = 16000;
 
 function takesWaveform(enc: Encoder, where: string): boolean {
-  const kind = encoderInputKind(enc);
+  const kind = enc.input;
   if (kind.kind === 'image') throw new InputError(`the ${enc.kind} encoder takes images; extract computes features of recordings`, { file: where });
   return kind.kind === 'waveform';
 }
@@ -40,7 +39,7 @@ export async function createCheckpointFeaturizer(spec: string, values: OptionVal
       const file = o.frontendConfig || findTrainingFeatureConfig(trained.dir, trained.runConfig);
       if (!file) throw new InputError('the encoder takes features, and the run has no features.json (neither in its folder nor beside its data.train.features); pass --frontend-config FILE', { file: trained.dir });
       inputConfig = readFeatureConfig(file);
-      input = await featurizerFromConfig(inputConfig, file, (encoderInputKind(enc) as { dim: number }).dim);
+      input = await featurizerFromConfig(inputConfig, file, (enc.input as { dim: number }).dim);
     }
     const inner = input;
     const dims = layer === 0 && enc.featureDim !== undefined ? enc.featureDim : enc.outputDim;

@@ -12,7 +12,7 @@ import { Rng } from '../util/rng.ts';
 import { ConvStack } from './conv-stack.ts';
 import { applyFrameMask, downsamplePaddingMask } from './masks.ts';
 import type { AudioTransformerConfig } from './audio-transformer-config.ts';
-import type { Encoder, EncoderForwardOptions, EncoderOutput, LocalFeatures } from './encoder.ts';
+import type { Encoder, EncoderForwardOptions, EncoderInput, EncoderOutput, LocalFeatures } from './encoder.ts';
 
 /**
  * Transformer encoder for audio in the shape of HuBERT / wav2vec 2.0 (Hsu et al. 2021; Baevski et al.
@@ -25,6 +25,10 @@ import type { Encoder, EncoderForwardOptions, EncoderOutput, LocalFeatures } fro
 export class AudioTransformerEncoder extends Module implements Encoder {
   readonly kind = 'audio-transformer';
   readonly outputDim: number;
+
+  get input(): EncoderInput {
+    return this.config.frontend === 'waveform' ? { kind: 'waveform' } : { kind: 'frames', dim: this.config.inputDim };
+  }
   readonly numLayers: number;
   readonly frontend: ConvStack | null;
   readonly featureNorm: LayerNorm | null;

@@ -9,7 +9,7 @@ import type { Activation } from '../nn/gelu.ts';
 import { Rng } from '../util/rng.ts';
 import { CPC_CONV_LAYERS, ConvStack, type ConvLayerSpec } from './conv-stack.ts';
 import { applyFrameMask, downsamplePaddingMask } from './masks.ts';
-import type { Encoder, EncoderForwardOptions, EncoderOutput, LocalFeatures } from './encoder.ts';
+import type { Encoder, EncoderForwardOptions, EncoderInput, EncoderOutput, LocalFeatures } from './encoder.ts';
 
 export interface CpcConfig {
   kind: 'cpc';
@@ -41,6 +41,10 @@ export const CPC_DEFAULTS: CpcConfig = {
 export class CpcEncoder extends Module implements Encoder {
   readonly kind = 'cpc';
   readonly outputDim: number;
+
+  get input(): EncoderInput {
+    return this.config.frontend === 'waveform' ? { kind: 'waveform' } : { kind: 'frames', dim: this.config.inputDim };
+  }
   readonly featureDim: number;
   readonly numLayers: number;
   readonly frontend: ConvStack | null;

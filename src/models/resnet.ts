@@ -4,7 +4,7 @@ import { ModuleList } from '../nn/module-list.ts';
 import { Conv2d } from '../nn/conv2d.ts';
 import { GroupNorm } from '../nn/group-norm.ts';
 import { Rng } from '../util/rng.ts';
-import type { Encoder, EncoderForwardOptions, EncoderOutput, LocalFeatures } from './encoder.ts';
+import type { Encoder, EncoderForwardOptions, EncoderInput, EncoderOutput, LocalFeatures } from './encoder.ts';
 import { checkImageInput, type ImageTokens } from './image-input.ts';
 
 /**
@@ -142,6 +142,10 @@ export class ResNetEncoder extends Module implements Encoder {
   readonly kind = 'resnet';
   readonly config: ResNetConfig;
   readonly outputDim: number;
+
+  get input(): EncoderInput {
+    return { kind: 'image', channels: this.config.inChannels };
+  }
   readonly numLayers = 0;
   readonly stem: Stem;
   readonly blocks: BasicBlock[] = [];

@@ -6,7 +6,7 @@ import { LayerNorm } from '../nn/layer-norm.ts';
 import { TransformerBlock } from '../nn/transformer-block.ts';
 import { normal } from '../nn/init.ts';
 import { Rng } from '../util/rng.ts';
-import type { Encoder, EncoderForwardOptions, EncoderOutput, LocalFeatures } from './encoder.ts';
+import type { Encoder, EncoderForwardOptions, EncoderInput, EncoderOutput, LocalFeatures } from './encoder.ts';
 import { checkImageInput, type ImageTokens } from './image-input.ts';
 
 /**
@@ -90,6 +90,10 @@ export class VitEncoder extends Module implements Encoder {
   readonly kind = 'vit';
   readonly config: VitConfig;
   readonly outputDim: number;
+
+  get input(): EncoderInput {
+    return { kind: 'image', channels: this.config.inChannels, size: this.config.imageSize };
+  }
   readonly numLayers: number;
   readonly grid: ImageTokens;
   readonly patchEmbed: Conv2d;

@@ -8,7 +8,7 @@ import { initBackend } from '../../src/engine/backend.ts';
 import { buildRun, resumeLatest } from '../../src/train/run.ts';
 import { loadCheckpoint } from '../../src/checkpoint/checkpoint.ts';
 import { buildEncoder } from '../../src/models/registry.ts';
-import type { Encoder, EncoderOutput, LocalFeatures } from '../../src/models/encoder.ts';
+import type { Encoder, EncoderInput, EncoderOutput, LocalFeatures } from '../../src/models/encoder.ts';
 import { Module } from '../../src/nn/module.ts';
 import type { MetricsRow } from '../../src/train/metrics-log.ts';
 import type { ImageTrainBatch } from '../../src/data/image-batch.ts';
@@ -78,6 +78,7 @@ class PatchMeanEncoder extends Module implements Encoder {
   readonly config = {};
   readonly outputDim = 1;
   readonly numLayers = 0;
+  readonly input: EncoderInput = { kind: 'image', channels: 1 };
   outputLength(n: number): number {
     return n;
   }
