@@ -11,7 +11,8 @@ import { Container } from '../nn/container.ts';
 import { Rng } from '../util/rng.ts';
 import { ConvStack } from './conv-stack.ts';
 import { applyFrameMask, downsamplePaddingMask } from './masks.ts';
-import type { AudioTransformerConfig } from './audio-transformer-config.ts';
+import { readAudioTransformerConfig, type AudioTransformerConfig } from './audio-transformer-config.ts';
+import type { EncoderDefinition } from './encoder-definition.ts';
 import type { Encoder, EncoderForwardOptions, EncoderInput, EncoderOutput, LocalFeatures } from './encoder.ts';
 
 /**
@@ -139,3 +140,8 @@ export class AudioTransformerEncoder extends Module implements Encoder {
     return this.context(this.features(x, opts), opts);
   }
 }
+
+export const audioTransformerDefinition: EncoderDefinition<AudioTransformerConfig> = {
+  readConfig: (f) => readAudioTransformerConfig(f),
+  create: (config, rng) => new AudioTransformerEncoder(config, rng),
+};
