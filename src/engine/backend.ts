@@ -6,9 +6,9 @@ import { registerWasm, wasmThreadsInUse } from './wasm-threads.ts';
 import { installFastPaths } from './fast-paths.ts';
 import { ensureGradients } from './gradients.ts';
 
-/** Backend choices: `auto` picks the fastest that loads (tensorflow, then wasm, then cpu). */
-export type BackendChoice = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
-export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
+import { BACKEND_CHOICES, type BackendChoice } from './backend-choices.ts';
+
+export { BACKEND_CHOICES, type BackendChoice };
 
 export interface BackendOptions {
   /** Receives one line per fallback and one naming the backend that runs. */

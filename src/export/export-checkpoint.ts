@@ -1,3 +1,4 @@
+import { WAVEFORM_RATE } from '../data/waveform.ts';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { InputError } from '../util/errors.ts';
@@ -50,7 +51,7 @@ export function exportCheckpoint(o: ExportCheckpointOptions): ExportCheckpointRe
       throw new InputError('--with-frontend needs the feature configuration the training features were made with: the run has no features.json (neither in its folder nor beside its data.train.features); pass --frontend-config FILE (the features.json `speech-ssl extract` wrote)', { file: dir });
     }
     const frontend = o.withFrontend && featureConfig ? frontendFromFeatureConfig(featureConfig, featureFile!) : undefined;
-    const inputRate = input.kind === 'waveform' ? 16000 : (featureConfig && featureFrameRate(featureConfig)) ?? 100;
+    const inputRate = input.kind === 'waveform' ? WAVEFORM_RATE : (featureConfig && featureFrameRate(featureConfig)) ?? 100;
     const version = projectVersion();
     const metadata: Record<string, string> = { checkpoint_step: String(step), checkpoint: resolve(dir), project_version: version };
     if (featureConfig) metadata.feature_config = JSON.stringify(featureConfig);

@@ -3,6 +3,7 @@
  * takes them, with the configuration its training features were made with), then the encoder in eval
  * mode up to the layer asked for. One utterance at a time, so the result is the utterance alone.
  */
+import { WAVEFORM_RATE } from '../data/waveform.ts';
 import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, type BackendChoice } from '../engine/backend.ts';
@@ -17,8 +18,6 @@ import { resolveOptions, type OptionValues } from './feature-options.ts';
 import { featurizerFromConfig, parseLayer } from './input-features.ts';
 import { CHECKPOINT_FEATURE_DEFAULTS } from './model-kinds.ts';
 
-/** The waveform rate of waveform encoders (the trainer's waveform data is 16 kHz). */
-export const WAVEFORM_ENCODER_RATE = 16000;
 
 function takesWaveform(enc: Encoder, where: string): boolean {
   const kind = enc.input;
@@ -54,7 +53,7 @@ export async function createCheckpointFeaturizer(spec: string, values: OptionVal
     };
     return {
       kind: 'checkpoint',
-      sampleRate: inner ? inner.sampleRate : WAVEFORM_ENCODER_RATE,
+      sampleRate: inner ? inner.sampleRate : WAVEFORM_RATE,
       dims,
       config: { kind: 'checkpoint', checkpoint: resolve(trained.dir), step: trained.step, encoder: enc.kind, layer, inputFeatures: inputConfig },
       async compute(waveform, ctx) {

@@ -7,6 +7,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { DEVICES } from '../export/providers.ts';
+import { BACKEND_CHOICES } from '../engine/backend-choices.ts';
 import type { FeaturizerKind } from './featurizer.ts';
 import { specsFromDefaults } from './feature-options.ts';
 
@@ -26,8 +27,6 @@ function isDirectory(p: string): boolean {
   }
 }
 
-/** As src/engine/backend.ts BACKEND_CHOICES (not imported: that module loads tfjs). */
-const BACKEND_CHOICES = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
 
 const LAYER_HELP = 'hidden state to extract: 0 = input to the first context layer, N = after layer N, last = the encoder output';
 const CKPT_FRONTEND_HELP = 'features.json of the features the encoder takes ("" = the training run\'s)';

@@ -18,6 +18,12 @@ import { IMAGE_EVAL_USAGE, runImageEval } from '../image-eval.ts';
 
 const MODES = ['probe', 'knn', 'pnmi', 'abx'] as const;
 type Mode = (typeof MODES)[number];
+/** Modes that also take an image checkpoint (--checkpoint) or a random-init config (--random-init). */
+const IMAGE_MODES = ['probe', 'knn', 'knn+probe'] as const;
+type ImageMode = (typeof IMAGE_MODES)[number];
+
+const isMode = (m: string): m is Mode => (MODES as readonly string[]).includes(m);
+const isImageMode = (m: string): m is ImageMode => (IMAGE_MODES as readonly string[]).includes(m);
 
 const command: Command = {
   summary: 'evaluate features: linear probe, kNN, PNMI/purity of clusters, ABX',
@@ -39,10 +45,10 @@ abx:      DTW over frame-wise --distance angular|cosine (angular); categories = 
           field; --per-cell N utterances per (speaker, category) (${DEFAULT_ABX_OPTIONS.maxPerCell}), --seed N
 ${IMAGE_EVAL_USAGE}`,
   async run(args: Args): Promise<number> {
-    const mode = args.positionals[0] as Mode;
+    const mode = args.positionals[0] ?? '';
     const input = args.positionals[1];
-    if ((mode === 'knn' || mode === 'probe' || (mode as string) === 'knn+probe') && (args.has('checkpoint') || args.has('random-init'))) return runImageEval(mode as 'knn' | 'probe' | 'knn+probe', args);
-    if (!MODES.includes(mode)) throw new InputError(`expected a mode (${MODES.join('|')}), got "${mode ?? ''}"`);
+    if (isImageMode(mode) && (args.has('checkpoint') || args.has('random-init'))) return runImageEval(mode, args);
+    if (!isMode(mode)) throw new InputError(`expected a mode (${MODES.join('|')}), got "${mode}"`);
     if (!input) throw new InputError('missing FEATURES');
     const corpus = openEvalCorpus(input, { split: args.string('split'), manifest: args.string('manifest'), namesFile: args.string('names') });
     const labelSpec = parseFieldSpec(args.string('label-field', '0'), '--label-field');

@@ -1,14 +1,14 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Command } from '../command.ts';
 import type { Args } from '../../util/args.ts';
 import { InputError, errorMessage } from '../../util/errors.ts';
 import { BACKEND_CHOICES, initBackend } from '../../engine/backend.ts';
 import { applyOverrides, readConfigFile } from '../../train/config.ts';
-import { buildRun, resumeLatest, writeRunConfig, type EncoderBuilder, type RunDeps } from '../../train/run.ts';
+import { buildRun, resumeLatest, writeRunConfig, type RunDeps } from '../../train/run.ts';
 import { NonFiniteLossError } from '../../train/trainer.ts';
-import type { WaveformLoader } from '../../data/waveform.ts';
+import { decodeWaveform } from '../../data/waveform.ts';
+import { buildEncoder } from '../../models/registry.ts';
 import type { MetricsRow } from '../../train/metrics-log.ts';
 import { formatNumber } from '../../util/progress.ts';
 import { copyFeatureConfigIntoRun } from '../../checkpoint/feature-config.ts';
@@ -31,39 +31,9 @@ Options:
   --no-progress     no progress bar; print each logged row as a line
 `;
 
-const here = dirname(fileURLToPath(import.meta.url));
-
-/**
- * The encoder registry (src/models/registry.ts, `buildEncoder(config, ...)`) and the audio decoder
- * (src/audio/decode.ts, `decodeAudio`) are loaded by path, so this command works whichever of them has
- * landed; a missing one is reported when a run needs it.
- */
-async function defaultDeps(): Promise<RunDeps> {
-  const registryFile = resolve(here, '../../models/registry.ts');
-  const decodeFile = resolve(here, '../../audio/decode.ts');
-  let buildEncoder: EncoderBuilder = () => {
-    throw new InputError('no encoder registry is available (src/models/registry.ts is missing)', { field: 'encoder' });
-  };
-  if (existsSync(registryFile)) {
-    const mod = (await import(pathToFileURL(registryFile).href)) as { buildEncoder?: (config: object, ctx: object) => ReturnType<EncoderBuilder> };
-    if (mod.buildEncoder) {
-      const build = mod.buildEncoder;
-      buildEncoder = (config, ctx) => build(config, ctx);
-    }
-  }
-  let waveformLoader: WaveformLoader | undefined;
-  if (existsSync(decodeFile)) {
-    const mod = (await import(pathToFileURL(decodeFile).href)) as { decodeAudio?: (file: string) => Promise<{ mono: Float32Array; sampleRate: number }> };
-    const decode = mod.decodeAudio;
-    if (decode) {
-      waveformLoader = async (file) => {
-        const a = await decode(file);
-        if (a.sampleRate !== 16000) throw new InputError(`sample rate ${a.sampleRate} Hz; waveform training expects 16000 Hz (resample first)`, { file });
-        return a.mono;
-      };
-    }
-  }
-  return { buildEncoder, waveformLoader };
+/** The encoder registry and the audio decoder; tests pass their own. */
+function defaultDeps(): RunDeps {
+  return { buildEncoder: (config, ctx) => buildEncoder(config, ctx), waveformLoader: decodeWaveform };
 }
 
 function printRow(row: MetricsRow): void {
@@ -97,7 +67,7 @@ export async function runTrain(args: Args, deps?: RunDeps): Promise<number> {
     file: configFile,
     baseDir: dirname(resolve(configFile)),
     outDir: out,
-    deps: deps ?? (await defaultDeps()),
+    deps: deps ?? defaultDeps(),
     progress: showBar,
     hooks: showBar ? {} : { onLog: printRow },
   });
