@@ -8,21 +8,12 @@
 import { closeSync, existsSync, openSync, renameSync, rmSync, writeSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { tempPathFor } from '../../util/atomic.ts';
+import { encodeNpyHeader } from '../../util/npy.ts';
 import type { FeatureMatrix } from '../../audio/feature-matrix.ts';
 
 /** Header bytes of a version-1.0 float32 .npy of `shape`, padded to `total` bytes (a multiple of 64). */
 function npyHeader(shape: number[], total?: number): Uint8Array {
-  const shapeStr = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
-  let dict = `{'descr': '<f4', 'fortran_order': False, 'shape': ${shapeStr}, }`;
-  const min = 10 + dict.length + 1;
-  const size = total ?? Math.ceil(min / 64) * 64;
-  if (size < min) throw new Error(`npy header for ${shapeStr} needs ${min} bytes, only ${size} reserved`);
-  dict += ' '.repeat(size - min) + '\n';
-  const out = new Uint8Array(size);
-  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]);
-  new DataView(out.buffer).setUint16(8, dict.length, true);
-  for (let i = 0; i < dict.length; i++) out[10 + i] = dict.charCodeAt(i);
-  return out;
+  return encodeNpyHeader('<f4', shape, total);
 }
 
 function bytesOf(a: Float32Array): Uint8Array {
