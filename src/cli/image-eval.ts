@@ -7,7 +7,7 @@ import { loadImageSplits, uniformImageShape } from '../data/image-source.ts';
 import { stratifiedSubset } from '../data/image-data.ts';
 import { encoderFromCheckpoint, encoderFromRunConfig, embedImages, evalImageSpec } from '../eval/image-embedding.ts';
 import { evaluateKnnFolds, evaluateProbeFolds } from '../eval/fold-evaluation.ts';
-import { DEFAULT_PROBE_CONFIG } from '../eval/linear-probe.ts';
+import { PROBE_DEFAULTS } from '../eval/linear-probe.ts';
 import { formatTable } from '../eval/eval-corpus.ts';
 
 /**
@@ -30,8 +30,8 @@ export async function runImageEval(mode: 'knn' | 'probe' | 'knn+probe', args: Ar
   const batchSize = args.int('batch-size', 256);
   const backend = args.choice('backend', BACKEND_CHOICES, 'auto');
   const out = args.string('out');
-  const l2 = args.number('l2', DEFAULT_PROBE_CONFIG.l2);
-  const maxIter = args.int('max-iter', DEFAULT_PROBE_CONFIG.maxIter);
+  const l2 = args.number('l2', PROBE_DEFAULTS.l2);
+  const maxIter = args.int('max-iter', PROBE_DEFAULTS.maxIter);
   const ks = args.string('k', '20,200').split(',').map(Number);
   const temperature = args.number('temperature', 0.07);
   args.rejectUnknown();

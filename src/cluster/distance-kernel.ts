@@ -40,7 +40,7 @@ export interface DistanceKernel {
 /** A kernel for `dims`: WebAssembly SIMD where available (unless `forceJs`), else the JS fallback. */
 export function createDistanceKernel(dims: number, opts: { forceJs?: boolean; blocking?: SimdBlocking } = {}): DistanceKernel {
   if (!opts.forceJs) {
-    const k = SimdDistanceKernel.tryCreate(dims, opts.blocking ?? DEFAULT_SIMD_BLOCKING);
+    const k = SimdDistanceKernel.tryCreate(dims, opts.blocking ?? SIMD_BLOCKING_DEFAULTS);
     if (k) return k;
   }
   return new JsDistanceKernel(dims);
@@ -49,7 +49,7 @@ export function createDistanceKernel(dims: number, opts: { forceJs?: boolean; bl
 
 const MAX_CANDIDATES = 512;
 /** Register blocking of the SIMD code (measured fastest on x86-64 with V8's 16 xmm registers). */
-export const DEFAULT_SIMD_BLOCKING: Readonly<SimdBlocking> = Object.freeze({ rows: 2, nearestWidth: 8, potentialsWidth: 8 });
+export const SIMD_BLOCKING_DEFAULTS: Readonly<SimdBlocking> = Object.freeze({ rows: 2, nearestWidth: 8, potentialsWidth: 8 });
 
 class SimdDistanceKernel implements DistanceKernel {
   readonly kind = 'wasm-simd' as const;

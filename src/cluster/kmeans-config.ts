@@ -30,7 +30,7 @@ export interface KMeansConfig {
   seed: number;
 }
 
-export const DEFAULT_KMEANS_CONFIG: Readonly<KMeansConfig> = Object.freeze({
+export const KMEANS_DEFAULTS: Readonly<KMeansConfig> = Object.freeze({
   k: 100,
   algorithm: 'auto',
   batchSize: 10000,
@@ -45,7 +45,7 @@ export const DEFAULT_KMEANS_CONFIG: Readonly<KMeansConfig> = Object.freeze({
 
 /** Fills defaults and validates; errors name the field. */
 export function resolveKMeansConfig(partial: Partial<KMeansConfig> = {}): KMeansConfig {
-  const c: KMeansConfig = { ...DEFAULT_KMEANS_CONFIG, ...partial };
+  const c: KMeansConfig = { ...KMEANS_DEFAULTS, ...partial };
   const positiveInt = (name: keyof KMeansConfig, v: number) => {
     if (!Number.isInteger(v) || v < 1) throw new InputError(`expected a positive integer, got ${v}`, { field: name });
   };

@@ -1,5 +1,5 @@
 import { instantiateSimdDistance, type SimdDistanceExports } from './simd-distance-code.ts';
-import { DEFAULT_SIMD_BLOCKING } from './distance-kernel.ts';
+import { SIMD_BLOCKING_DEFAULTS } from './distance-kernel.ts';
 
 /**
  * The per-step work of mini-batch k-means over a matrix held for the whole run ("resident"), so that a step
@@ -77,8 +77,8 @@ class SimdStepKernel implements MiniBatchStepKernel {
   static tryCreate(data: Float32Array, n: number, dims: number, k: number, capacity: number): SimdStepKernel | null {
     const dp = Math.ceil(dims / 4) * 4;
     if (dp > 4096 || typeof WebAssembly === 'undefined') return null;
-    const width = DEFAULT_SIMD_BLOCKING.nearestWidth;
-    const cap = Math.ceil(capacity / DEFAULT_SIMD_BLOCKING.rows) * DEFAULT_SIMD_BLOCKING.rows;
+    const width = SIMD_BLOCKING_DEFAULTS.nearestWidth;
+    const cap = Math.ceil(capacity / SIMD_BLOCKING_DEFAULTS.rows) * SIMD_BLOCKING_DEFAULTS.rows;
     const slots = Math.ceil(k / width) * width;
     const sizes: [SimdStepKernelRegion, number][] = [
       ['data', n * dp * 4], ['xn', n * 4], ['pass', slots * dp * 4], ['passNorms', slots * 4], ['rowCentroids', k * dp * 4],
@@ -99,7 +99,7 @@ class SimdStepKernel implements MiniBatchStepKernel {
     }
     let fns: SimdDistanceExports | null;
     try {
-      fns = instantiateSimdDistance(dp, DEFAULT_SIMD_BLOCKING, memory);
+      fns = instantiateSimdDistance(dp, SIMD_BLOCKING_DEFAULTS, memory);
     } catch {
       fns = null;
     }
@@ -112,7 +112,7 @@ class SimdStepKernel implements MiniBatchStepKernel {
   ) {
     this.at = at;
     const buf = memory.buffer;
-    const width = DEFAULT_SIMD_BLOCKING.nearestWidth;
+    const width = SIMD_BLOCKING_DEFAULTS.nearestWidth;
     this.passes = Math.ceil(k / width);
     const resident = new Float32Array(buf, at.data, n * dp);
     const xn = new Float32Array(buf, at.xn, n);
@@ -144,7 +144,7 @@ class SimdStepKernel implements MiniBatchStepKernel {
 
   loadCentroids(c: Float32Array): void {
     const { dims, dp, k } = this;
-    const width = DEFAULT_SIMD_BLOCKING.nearestWidth;
+    const width = SIMD_BLOCKING_DEFAULTS.nearestWidth;
     let max = 0;
     for (let j = 0; j < this.passes * width; j++) {
       if (j >= k) {
@@ -181,7 +181,7 @@ class SimdStepKernel implements MiniBatchStepKernel {
 
   assignTodo(count: number): void {
     if (count <= 0) return;
-    const P = DEFAULT_SIMD_BLOCKING.rows;
+    const P = SIMD_BLOCKING_DEFAULTS.rows;
     const padded = Math.ceil(count / P) * P;
     for (let i = count; i < padded; i++) this.todo[i] = this.todo[0];
     const a = this.at;

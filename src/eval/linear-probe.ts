@@ -9,7 +9,7 @@ export interface ProbeConfig {
   l2: number;
   maxIter: number;
 }
-export const DEFAULT_PROBE_CONFIG: Readonly<ProbeConfig> = Object.freeze({ l2: 1e-3, maxIter: 500 });
+export const PROBE_DEFAULTS: Readonly<ProbeConfig> = Object.freeze({ l2: 1e-3, maxIter: 500 });
 
 export interface LinearProbe {
   dims: number;
@@ -25,7 +25,7 @@ export interface LinearProbe {
 
 /** Rows [n, dims] and labels in [0, numClasses). */
 export function trainLinearProbe(x: Float32Array, labels: Int32Array, dims: number, numClasses: number, partial: Partial<ProbeConfig> = {}): LinearProbe {
-  const cfg = { ...DEFAULT_PROBE_CONFIG, ...partial };
+  const cfg = { ...PROBE_DEFAULTS, ...partial };
   const n = labels.length;
   if (n === 0) throw new Error('trainLinearProbe: no training rows');
   if (x.length !== n * dims) throw new Error(`trainLinearProbe: ${x.length} values for ${n} rows of ${dims}`);

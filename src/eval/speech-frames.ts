@@ -9,11 +9,11 @@ export interface SpeechFrameOptions {
   /** Frames quieter than the loudest by more than this are silence (default 35 dB). */
   dynamicRangeDb: number;
 }
-export const DEFAULT_SPEECH_FRAME_OPTIONS: Readonly<SpeechFrameOptions> = Object.freeze({ dynamicRangeDb: 35 });
+export const SPEECH_FRAME_DEFAULTS: Readonly<SpeechFrameOptions> = Object.freeze({ dynamicRangeDb: 35 });
 
 /** 1 for speech frames, 0 for silence. */
 export function selectSpeechFrames(logEnergy: ArrayLike<number>, opts: Partial<SpeechFrameOptions> = {}): Uint8Array {
-  const { dynamicRangeDb } = { ...DEFAULT_SPEECH_FRAME_OPTIONS, ...opts };
+  const { dynamicRangeDb } = { ...SPEECH_FRAME_DEFAULTS, ...opts };
   const range = (dynamicRangeDb / 10) * Math.LN10;
   let max = -Infinity;
   for (let t = 0; t < logEnergy.length; t++) if (logEnergy[t] > max) max = logEnergy[t];

@@ -18,10 +18,10 @@ export interface DistilConfig {
   l1Weight: number;
 }
 
-export const DEFAULT_DISTIL: DistilConfig = { cosineWeight: 1, l1Weight: 1 };
+export const DISTILL_LOSS_DEFAULTS: DistilConfig = { cosineWeight: 1, l1Weight: 1 };
 
 export function distilHubertLoss(predictions: tf.Tensor[], targets: tf.Tensor[], config: Partial<DistilConfig> = {}, validFrames?: ArrayLike<number>): LossResult {
-  const c: DistilConfig = { ...DEFAULT_DISTIL, ...config };
+  const c: DistilConfig = { ...DISTILL_LOSS_DEFAULTS, ...config };
   if (predictions.length !== targets.length || predictions.length === 0) throw new Error(`distillation loss: ${predictions.length} predictions for ${targets.length} targets (need the same non-zero number)`);
   const metrics: Record<string, number> = {};
   const loss = tf.tidy(() => {
