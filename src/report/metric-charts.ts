@@ -19,20 +19,22 @@ export interface MetricChart {
   title: string;
   ylabel: string;
   series: LineSeries[];
-  logY?: boolean;
+  /** False for values that are not noisy (the learning rate): drawn as they are. */
+  smooth: boolean;
 }
 
 interface Kind {
   id: string;
   title: string;
   ylabel: string;
+  smooth?: boolean;
   test(name: string): boolean;
 }
 
 const KINDS: Kind[] = [
   { id: 'loss', title: 'Loss', ylabel: 'loss', test: (n) => /(^|\/|_)loss($|_|\/)/.test(n) },
   { id: 'accuracy', title: 'Accuracy', ylabel: 'accuracy', test: (n) => /(^|\/|_)acc/.test(n) },
-  { id: 'lr', title: 'Learning rate', ylabel: 'learning rate', test: (n) => n === 'lr' },
+  { id: 'lr', title: 'Learning rate', ylabel: 'learning rate', smooth: false, test: (n) => n === 'lr' },
   { id: 'grad_norm', title: 'Gradient norm (before clipping)', ylabel: 'global L2 norm', test: (n) => n === 'grad_norm' },
   { id: 'speed', title: 'Training speed', ylabel: 'updates per second', test: (n) => n === 'steps_per_s' },
 ];
@@ -141,6 +143,6 @@ export function metricCharts(rows: MetricRow[]): MetricChart[] {
         const label = g.names.join(' = ') + (both ? (split === 'train' ? ' (train)' : ' (valid)') : split === 'valid' ? ' (valid)' : '');
         return { label, split, color, x: g.s.x, y: g.s.y };
       });
-      return { id: kind.id, title: kind.title, ylabel: kind.ylabel, series, logY: kind.id === 'lr' ? false : undefined };
+      return { id: kind.id, title: kind.title, ylabel: kind.ylabel, series, smooth: kind.smooth ?? true };
     });
 }

@@ -95,7 +95,7 @@ export function writeRunReport(runDir: string, title = 'speech-ssl run', options
   const metricsFile = join(runDir, 'metrics.jsonl');
   if (existsSync(metricsFile)) {
     rows = readMetrics(metricsFile);
-    for (const c of metricCharts(rows)) figure(curves, c.id, lineChart(c.series, { title: c.title, ylabel: c.ylabel, smoothing, logY: c.logY }), c.title);
+    for (const c of metricCharts(rows)) figure(curves, c.id, lineChart(c.series, { title: c.title, ylabel: c.ylabel, smoothing: c.smooth ? smoothing : 0 }), c.title);
     if (curves.length === 0) notes.push('metrics.jsonl holds no numeric values yet');
   } else notes.push('no metrics.jsonl: training curves skipped');
 

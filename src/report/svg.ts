@@ -42,8 +42,18 @@ export function niceTicks(lo: number, hi: number, count = 5): number[] {
 /** A tick label: up to four significant digits, exponent notation (2e-4, 1.5e+6) for small or large values. */
 export function tickLabel(v: number): string {
   const a = Math.abs(v);
-  if (a !== 0 && (a >= 1e5 || a < 1e-3)) return v.toExponential(1).replace('.0e', 'e');
+  if (a !== 0 && (a >= 1e5 || a < 1e-3)) return expLabel(v);
   return String(Number(v.toPrecision(4)));
+}
+
+function expLabel(v: number): string {
+  return v === 0 ? '0' : v.toExponential(1).replace('.0e', 'e');
+}
+
+/** Labels for a set of ticks in one notation: exponents for all when any needs one (0.001 beside 8e-4 reads badly). */
+export function tickLabels(ticks: number[]): string[] {
+  const labels = ticks.map(tickLabel);
+  return labels.some((l) => l.includes('e')) ? ticks.map(expLabel) : labels;
 }
 
 export interface LegendItem {
@@ -113,9 +123,10 @@ export function chartFrame(o: FrameOptions): Frame {
   const ply = (v: number) => (o.logY ? Math.log10(Math.max(v, 1e-30)) : v);
   const [ylo, yhi] = [ply(o.yRange[0]), ply(o.yRange[1])];
   const yTicks = o.logY ? niceTicks(Math.floor(ylo), Math.ceil(yhi)).filter((t) => Number.isInteger(t) && t >= ylo - 1e-9 && t <= yhi + 1e-9) : niceTicks(ylo, yhi);
-  const yLabels = yTicks.map((t) => (o.logY ? tickLabel(10 ** t) : tickLabel(t)));
+  const yLabels = tickLabels(o.logY ? yTicks.map((t) => 10 ** t) : yTicks);
   const tickFont = 11;
-  const left = 30 + Math.max(...yLabels.map((l) => textWidth(l, tickFont)), 10) + 8;
+  // The same left margin for every chart whose labels allow it, so stacked charts line up.
+  const left = Math.max(84, 30 + Math.max(...yLabels.map((l) => textWidth(l, tickFont))) + 8);
   const right = 18;
   const x0 = left, x1 = W - right, y1 = 40, y0 = y1 + (o.plotHeight ?? 230);
   const px = (x: number) => x0 + ((x - o.xRange[0]) / (o.xRange[1] - o.xRange[0] || 1)) * (x1 - x0);
@@ -131,11 +142,11 @@ export function chartFrame(o: FrameOptions): Frame {
     parts.push(`<text class="tick" x="${num(x0 - 6)}" y="${num(y + 4)}" text-anchor="end" font-size="${tickFont}">${esc(yLabels[i])}</text>`);
   });
   const xTicks = o.xTicks ?? niceTicks(o.xRange[0], o.xRange[1], 8);
-  const xLabel = o.xTickLabel ?? tickLabel;
-  for (const t of xTicks) {
+  const xLabels = o.xTickLabel ? xTicks.map(o.xTickLabel) : tickLabels(xTicks);
+  for (const [i, t] of xTicks.entries()) {
     const x = px(t);
     if (x < x0 - 0.5 || x > x1 + 0.5) continue;
-    const label = xLabel(t);
+    const label = xLabels[i];
     const half = textWidth(label, tickFont) / 2;
     const anchor = x + half > W - 2 ? 'end' : x - half < 2 ? 'start' : 'middle';
     parts.push(`<line x1="${num(x)}" y1="${num(y0)}" x2="${num(x)}" y2="${num(y0 + 5)}" stroke="#444"/>`);
