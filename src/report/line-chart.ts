@@ -55,6 +55,31 @@ function pathData(x: number[], y: number[], px: (v: number) => number, py: (v: n
   return d;
 }
 
+/**
+ * At most about `max` points of a long series for drawing: the first and last points and, in each of
+ * max/2 runs of consecutive points, the lowest and highest (in step order), so spikes stay visible.
+ */
+export function thinPoints(x: number[], y: number[], max = 1500): { x: number[]; y: number[] } {
+  if (x.length <= max) return { x, y };
+  const buckets = Math.floor(max / 2);
+  const keep = new Set<number>([0, x.length - 1]);
+  for (let b = 0; b < buckets; b++) {
+    const from = Math.floor((b * x.length) / buckets), to = Math.floor(((b + 1) * x.length) / buckets);
+    let lo = -1, hi = -1;
+    for (let i = from; i < to; i++) {
+      if (!Number.isFinite(y[i])) {
+        keep.add(i);
+        continue;
+      }
+      if (lo < 0 || y[i] < y[lo]) lo = i;
+      if (hi < 0 || y[i] > y[hi]) hi = i;
+    }
+    if (lo >= 0) keep.add(lo).add(hi);
+  }
+  const idx = [...keep].sort((a, b) => a - b);
+  return { x: idx.map((i) => x[i]), y: idx.map((i) => y[i]) };
+}
+
 export function lineChart(series: LineSeries[], o: LineChartOptions): string {
   const smoothing = o.smoothing ?? 0;
   const xs = series.flatMap((s) => s.x);
@@ -75,10 +100,12 @@ export function lineChart(series: LineSeries[], o: LineChartOptions): string {
       body.push('</g>');
       continue;
     }
-    const raw = pathData(s.x, s.y, f.px, f.py);
+    const t = thinPoints(s.x, s.y);
+    const raw = pathData(t.x, t.y, f.px, f.py);
     const single = s.x.length === 1 && Number.isFinite(s.y[0]) ? `<circle cx="${num(f.px(s.x[0]))}" cy="${num(f.py(s.y[0]))}" r="3" fill="${s.color}"/>` : '';
     if (smoothing > 0 && s.y.length > 2) {
-      const smooth = pathData(s.x, emaSmooth(s.y, smoothing), f.px, f.py);
+      const sm = thinPoints(s.x, emaSmooth(s.y, smoothing));
+      const smooth = pathData(sm.x, sm.y, f.px, f.py);
       body.push(
         `<g class="series train" data-label="${esc(s.label)}">${title}<path class="raw" d="${raw}" fill="none" stroke="${s.color}" stroke-width="1.5"/>` +
           `<path class="smoothed" d="${smooth}" fill="none" stroke="${s.color}" stroke-width="2.2"/></g>`,
