@@ -53,7 +53,10 @@ export function readMetrics(file: string): MetricRow[] {
 }
 
 function fmt(v: unknown): string {
-  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(5)));
+  if (typeof v === 'number') {
+    if (Number.isInteger(v) || !Number.isFinite(v)) return String(v);
+    return Math.abs(v) < 1e-3 ? v.toExponential(3) : String(Number(v.toPrecision(5)));
+  }
   return typeof v === 'string' ? v : '';
 }
 

@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { stringify } from 'yaml';
 import { crc32c, maskedCrc32c } from '../../src/report/crc32c.ts';
 import { frameRecord, readRecords } from '../../src/report/tfrecord.ts';
+import { fileVersionEvent } from '../../src/report/event-proto.ts';
 import { EventFileWriter, dropEventsAfter, eventFiles } from '../../src/report/tensorboard-writer.ts';
 import { TrainingView } from '../../src/report/training-view.ts';
 import { Args } from '../../src/util/args.ts';
@@ -26,6 +27,15 @@ test('CRC-32C matches the published check values (RFC 3720 B.4, "123456789")', (
   // TensorFlow's mask: rotate right by 15, add 0xa282ead8.
   const c = 0xe3069283;
   assert.equal(maskedCrc32c(Buffer.from('123456789')), (((c >>> 15) | (c << 17)) + 0xa282ead8) >>> 0);
+  // The checksum of a record of a real TensorFlow event file, Event(file_version="CRC test, one two"),
+  // as TensorBoard's own reader quotes it (tensorboard/data/server/masked_crc.rs).
+  assert.equal(maskedCrc32c(Buffer.from('\x1a\x11CRC test, one two', 'latin1')), 0x5794d08a);
+});
+
+test('the file_version event encodes as TensorFlow writes it: wall_time (field 1, double), then field 3 "brain.Event:2"', () => {
+  const bytes = Buffer.from(fileVersionEvent(1.5));
+  const expected = Buffer.concat([Buffer.from([0x09]), Buffer.from(new Float64Array([1.5]).buffer), Buffer.from('\x1a\x0dbrain.Event:2', 'latin1')]);
+  assert.deepEqual(bytes, expected);
 });
 
 test('TFRecord framing: records read back; a corrupt byte is an error naming the file; a cut-off tail is reported', () => {
