@@ -1,5 +1,5 @@
 import { PNG } from 'pngjs';
-import { chartFrame, esc, num, niceTicks, textWidth, FONT_FAMILY, type LegendItem } from './svg.ts';
+import { chartFrame, esc, num, niceTicks, textWidth, titleSvg, FONT_FAMILY, type LegendItem } from './svg.ts';
 import { heatColor, paletteColor, paletteRgb } from './colours.ts';
 
 /** The report's other charts, as inline SVG: cluster usage bars, a labelled scatter, a heat map with ids. */
@@ -55,7 +55,7 @@ export function heatmapChart(matrix: Float32Array, rows: number, cols: number, i
   const axisY = band ? band.top + band.height : y0;
   const H = axisY + 44;
   const parts: string[] = [];
-  parts.push(`<text class="title" x="${num(W / 2)}" y="22" text-anchor="middle" font-size="15" font-weight="bold">${esc(o.title)}</text>`);
+  parts.push(titleSvg(o.title, W));
   parts.push(`<image href="${heatPng(matrix, rows, cols)}" x="${x0}" y="${y1}" width="${x1 - x0}" height="${y0 - y1}" preserveAspectRatio="none" style="image-rendering:pixelated"/>`);
   const cw = (x1 - x0) / cols;
   for (const t of niceTicks(0, rows - 1, 4).filter(Number.isInteger)) {

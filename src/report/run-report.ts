@@ -79,7 +79,7 @@ const STYLE = `body{font-family:'DejaVu Sans',Verdana,Arial,Helvetica,sans-serif
 h1{font-size:1.5em;margin-bottom:.2em}h2{font-size:1.15em;margin-top:1.6em;border-bottom:1px solid #ddd;padding-bottom:.2em}
 .meta{color:#555;font-size:.9em;margin-top:0}figure{margin:1em 0}figcaption{color:#555;font-size:.85em}
 svg.chart{max-width:100%;height:auto;display:block;background:#fff}
-table{border-collapse:collapse;font-size:.9em}th,td{padding:2px 12px;text-align:left;border-bottom:1px solid #eee}td{font-variant-numeric:tabular-nums}
+table{border-collapse:collapse;font-size:.9em;max-width:100%}th,td{padding:2px 12px;text-align:left;border-bottom:1px solid #eee;overflow-wrap:anywhere}td{font-variant-numeric:tabular-nums}
 label.switch{font-size:.9em;color:#333}
 #smooth:checked~main .raw{stroke-opacity:.25}#smooth:not(:checked)~main .smoothed{display:none}`;
 

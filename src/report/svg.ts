@@ -56,6 +56,28 @@ export function tickLabels(ticks: number[]): string[] {
   return labels.some((l) => l.includes('e')) ? ticks.map(expLabel) : labels;
 }
 
+/**
+ * A font size at most `size` at which `s` fits in `width` (down to `min`), and the text to draw at it:
+ * `s` itself, or, past the smallest size, `s` shortened with an ellipsis (the caller keeps the whole text
+ * in a <title>).
+ */
+export function fitText(s: string, size: number, width: number, min = 9): { size: number; text: string } {
+  const w = textWidth(s, size);
+  if (w <= width) return { size, text: s };
+  const fitted = Math.floor((size * width) / w * 10) / 10;
+  if (fitted >= min) return { size: fitted, text: s };
+  let cut = s;
+  while (cut.length > 1 && textWidth(cut + '…', min) > width) cut = cut.slice(0, -1);
+  return { size: min, text: cut + '…' };
+}
+
+/** A centred chart title, smaller when it is long, never wider than the chart. */
+export function titleSvg(title: string, chartWidth: number): string {
+  const f = fitText(title, 15, chartWidth - 20, 10);
+  const tip = f.text === title ? '' : `<title>${esc(title)}</title>`;
+  return `<text class="title" x="${num(chartWidth / 2)}" y="22" text-anchor="middle" font-size="${f.size}" font-weight="bold">${tip}${esc(f.text)}</text>`;
+}
+
 export interface LegendItem {
   label: string;
   color: string;
@@ -72,7 +94,8 @@ export function legendSvg(items: LegendItem[], left: number, top: number, width:
   const parts: string[] = [];
   let x = left, row = 0;
   for (const it of items) {
-    const w = 26 + textWidth(it.label, LEGEND_FONT);
+    const fit = fitText(it.label, LEGEND_FONT, width - 26);
+    const w = 26 + textWidth(fit.text, fit.size);
     if (x > left && x + w > left + width) {
       row += 1;
       x = left;
@@ -83,7 +106,8 @@ export function legendSvg(items: LegendItem[], left: number, top: number, width:
     if (it.swatch === 'box') sw = `<rect x="${num(x)}" y="${num(mid - 5)}" width="10" height="10" fill="${it.color}"/>`;
     else if (it.swatch === 'dot') sw = `<circle cx="${num(x + 6)}" cy="${num(mid)}" r="4" fill="${it.color}"/>`;
     else sw = `<line x1="${num(x)}" y1="${num(mid)}" x2="${num(x + 18)}" y2="${num(mid)}" stroke="${it.color}" stroke-width="2.5"${it.swatch === 'dashed' ? ' stroke-dasharray="5 3"' : ''}/>`;
-    parts.push(`<g class="legend-entry">${sw}<text x="${num(x + 22)}" y="${num(mid + 4)}" font-size="${LEGEND_FONT}">${esc(it.label)}</text></g>`);
+    const tip = fit.text === it.label ? '' : `<title>${esc(it.label)}</title>`;
+    parts.push(`<g class="legend-entry">${sw}<text x="${num(x + 22)}" y="${num(mid + 4)}" font-size="${fit.size}">${tip}${esc(fit.text)}</text></g>`);
     x += w + 14;
   }
   return { height: (row + 1) * LEGEND_ROW, svg: `<g class="legend">${parts.join('')}</g>` };
@@ -135,7 +159,7 @@ export function chartFrame(o: FrameOptions): Frame {
   const legend = legendSvg(o.legend ?? [], x0, y0 + 48, x1 - x0);
   const H = y0 + 44 + (legend.height ? legend.height + 10 : 0);
   const parts: string[] = [];
-  parts.push(`<text class="title" x="${num(W / 2)}" y="22" text-anchor="middle" font-size="15" font-weight="bold">${esc(o.title)}</text>`);
+  parts.push(titleSvg(o.title, W));
   yTicks.forEach((t, i) => {
     const y = pyRaw(t);
     parts.push(`<line x1="${num(x0)}" y1="${num(y)}" x2="${num(x1)}" y2="${num(y)}" stroke="#e4e4e4"/>`);

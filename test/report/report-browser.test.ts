@@ -14,6 +14,9 @@ import { runChromium } from '../helpers/chromium.ts';
  * The report page as a browser draws it: headless Chromium loads it, takes a screenshot, and a script
  * added to a copy of the page (never to the real one, which has no scripts) measures every text box.
  */
+const LONG = 'a_method_registered_under_an_extraordinarily_long_key_for_this_test/acc_masked_over_every_frame_of_the_batch';
+const LONG_NAME = 'speaker_with_a_very_long_name/session_2019_11_04/utterance_000123_take_2_cleaned_and_trimmed_by_hand_again.wav';
+
 function run(): string {
   const dir = mkdtempSync(join(tmpdir(), 'report-browser-'));
   const rng = new Rng(4);
@@ -23,6 +26,7 @@ function run(): string {
     const row: Record<string, unknown> = { step: s, split: 'train', epoch: Math.floor(s / 100), loss: l, 'hubert/loss': l, 'hubert/loss_masked': l, lr: 1e-3 * Math.min(1, s / 50), grad_norm: 2 + rng.normal(), steps_per_s: 3, tensors: 0 };
     for (let k = 0; k < 6; k++) row[`method_with_a_long_name_${k}/acc_masked`] = (1 - Math.exp(-s / (100 + 40 * k))) * 0.9;
     row['wav2vec2/code_perplexity'] = 100 + 20 * Math.sin(s / 50);
+    row[LONG] = 0.5 + 0.3 * Math.sin(s / 80);
     rows.push(row);
     if (s % 100 === 0) {
       const v = 4 * Math.exp(-s / 200) + 1.3;
@@ -42,7 +46,7 @@ function run(): string {
   writeNpy(join(dir, 'report/embeddings.npy'), emb, [n, 6]);
   writeFileSync(join(dir, 'report/embeddings.json'), JSON.stringify({ labels }));
   writeNpy(join(dir, 'report/example.npy'), rng.normalArray(80 * 24), [80, 24]);
-  writeFileSync(join(dir, 'report/example.json'), JSON.stringify({ name: '7_theo_31.wav', ids: Array.from({ length: 80 }, (_, i) => (Math.floor(i / 4) * 7) % 50) }));
+  writeFileSync(join(dir, 'report/example.json'), JSON.stringify({ name: LONG_NAME, ids: Array.from({ length: 80 }, (_, i) => (Math.floor(i / 4) * 7) % 50) }));
   writeRunReport(dir, 'speech-ssl train exp/fsdd/hubert1');
   return dir;
 }
@@ -62,7 +66,8 @@ addEventListener('load', () => {
     const overlaps = [];
     for (const g of groups) for (let i = 0; i < g.length; i++) for (let j = i + 1; j < g.length; j++)
       if (overlap(g[i].getBoundingClientRect(), g[j].getBoundingClientRect())) overlaps.push(g[i].textContent + ' / ' + g[j].textContent);
-    return { title: svg.querySelector('text.title').textContent, legend: [...svg.querySelectorAll('.legend-entry text')].map((t) => t.textContent), overflowing, empty, overlaps, width: s.width, svg: box(s) };
+    const shown = (t) => [...t.childNodes].filter((n) => n.nodeType === 3).map((n) => n.data).join('');
+    return { title: svg.getAttribute('aria-label'), shownTitle: shown(svg.querySelector('text.title')), legend: [...svg.querySelectorAll('.legend-entry text')].map(shown), overflowing, empty, overlaps, width: s.width, svg: box(s) };
   });
   const visible = () => [...document.querySelectorAll('path.smoothed')].filter((p) => getComputedStyle(p).display !== 'none').length;
   const smoothedBefore = visible();
@@ -79,7 +84,7 @@ addEventListener('load', () => {
 </script>`;
 
 interface Probe {
-  charts: { title: string; legend: string[]; overflowing: string[]; empty: string[]; overlaps: string[]; width: number }[];
+  charts: { title: string; shownTitle: string; legend: string[]; overflowing: string[]; empty: string[]; overlaps: string[]; width: number }[];
   pageOverflow: boolean;
   h1: string;
   smoothedBefore: number;
@@ -104,12 +109,15 @@ test('report.html in headless Chromium: screenshot, titles, legend entries, no t
   assert.equal(p.h1, 'speech-ssl train exp/fsdd/hubert1');
   assert.deepEqual(p.charts.map((c) => c.title), [
     'Loss', 'Accuracy', 'Learning rate', 'Gradient norm (before clipping)', 'Training speed', 'wav2vec2/code_perplexity',
-    'Cluster usage (44 of 50 ids used)', 'Embeddings: first two principal components', 'Log-mel spectrogram: 7_theo_31.wav',
+    'Cluster usage (44 of 50 ids used)', 'Embeddings: first two principal components', `Log-mel spectrogram: ${LONG_NAME}`,
   ]);
   const byTitle = new Map(p.charts.map((c) => [c.title, c]));
+  const longTitle = byTitle.get(`Log-mel spectrogram: ${LONG_NAME}`)!.shownTitle;
+  assert.ok(longTitle.startsWith('Log-mel spectrogram: speaker_with') && longTitle.length >= 80, `a title too long for its chart is shortened only as far as it must be: ${longTitle}`);
   assert.deepEqual(byTitle.get('Loss')!.legend, ['loss = hubert/loss = hubert/loss_masked (train)', 'loss = hubert/loss = hubert/loss_masked (valid)']);
   const acc = byTitle.get('Accuracy')!.legend;
-  assert.equal(acc.length, 7);
+  assert.equal(acc.length, 8);
+  assert.equal(acc[7], `${LONG} (train)`, 'a long legend entry is drawn whole, in a smaller font');
   assert.deepEqual(acc.slice(0, 2), ['method_with_a_long_name_0/acc_masked (train)', 'method_with_a_long_name_0/acc_masked (valid)']);
   assert.deepEqual(byTitle.get('Embeddings: first two principal components')!.legend, Array.from({ length: 12 }, (_, i) => `speaker_${String.fromCharCode(65 + i)}`));
   for (const c of p.charts) {
