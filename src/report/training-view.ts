@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { errorMessage } from '../util/errors.ts';
 import type { MetricsRow } from '../train/metrics-log.ts';
@@ -5,7 +6,6 @@ import type { TrainerHooks } from '../train/trainer.ts';
 import { EventFileWriter, dropEventsAfter, eventFiles } from './tensorboard-writer.ts';
 import { clusterUsageHistogram, type SummaryValue } from './event-proto.ts';
 import { writeRunReport } from './run-report.ts';
-import { rmSync } from 'node:fs';
 
 /**
  * What a training run shows while it runs, fed by the Trainer's `onLog` hook:
