@@ -36,4 +36,6 @@ export { exportCheckpoint } from './export/export-checkpoint.ts';
 export { exportEncoderModel } from './export/export-model.ts';
 export { OnnxRunner } from './export/runner.ts';
 export { writeRunReport } from './report/run-report.ts';
+export { TrainingView, writeClusterUsageEvents } from './report/training-view.ts';
+export { EventFileWriter } from './report/tensorboard-writer.ts';
 export { collectReportArtifacts } from './report/artifacts.ts';

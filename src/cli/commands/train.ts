@@ -14,6 +14,7 @@ import { formatNumber } from '../../util/progress.ts';
 import { copyFeatureConfigIntoRun } from '../../checkpoint/feature-config.ts';
 import type { JsonValue } from '../../util/fields.ts';
 import { writeRunReport } from '../../report/run-report.ts';
+import { TrainingView } from '../../report/training-view.ts';
 
 const usage = `speech-ssl train --config FILE --out DIR [options]
 
@@ -21,7 +22,8 @@ Trains an encoder with one or more self-supervised methods (see docs/trainer.md 
 
 Options:
   --config FILE     run config, JSON or YAML (with --resume, defaults to DIR/config.json)
-  --out DIR         run folder: config.json, metrics.jsonl, checkpoints/
+  --out DIR         run folder: config.json, metrics.jsonl, checkpoints/, report.html (rewritten at
+                    every validation), tb/ (TensorBoard: tensorboard --logdir DIR)
   --resume          continue from the latest checkpoint in DIR (exactly: same weights as an
                     uninterrupted run); starts from scratch when DIR has none
   --backend NAME    auto|tensorflow|wasm|cpu (default auto)
@@ -63,13 +65,20 @@ export async function runTrain(args: Args, deps?: RunDeps): Promise<number> {
   const active = await initBackend(backend, (m) => process.stderr.write(`speech-ssl train: ${m}\n`));
   process.stderr.write(`speech-ssl train: backend ${active}\n`);
   const showBar = progress && Boolean(process.stderr.isTTY);
+  const title = `speech-ssl train ${out}`;
+  const view = new TrainingView(out, { title, warn: (m) => process.stderr.write(`speech-ssl train: ${m}\n`) });
   const run = await buildRun(raw, {
     file: configFile,
     baseDir: dirname(resolve(configFile)),
     outDir: out,
     deps: deps ?? defaultDeps(),
     progress: showBar,
-    hooks: showBar ? {} : { onLog: printRow },
+    hooks: {
+      onLog: (row) => {
+        view.log(row);
+        if (!showBar) printRow(row);
+      },
+    },
   });
   try {
     if (resume) {
@@ -78,6 +87,7 @@ export async function runTrain(args: Args, deps?: RunDeps): Promise<number> {
     } else if (run.trainer.store.steps().length > 0) {
       throw new InputError('already holds checkpoints; pass --resume to continue that run, or choose another --out', { file: out });
     }
+    view.startAt(run.trainer.step);
     writeRunConfig(out, run.config);
     copyFeatureConfigIntoRun(run.config as unknown as Record<string, JsonValue>, out);
     const s = await run.trainer.run();
@@ -88,8 +98,8 @@ export async function runTrain(args: Args, deps?: RunDeps): Promise<number> {
         `\ncheckpoint: ${s.checkpoint}\n`,
     );
     try {
-      const r = writeRunReport(out, `speech-ssl train ${out}`);
-      process.stdout.write(`report: ${r.html} (${r.pngs.length} plots; \`speech-ssl report ${out} --embeddings ... --km ...\` adds the rest)\n`);
+      const r = writeRunReport(out, title);
+      process.stdout.write(`report: ${r.html} (${r.charts.length} charts; \`speech-ssl report ${out} --embeddings ... --km ...\` adds the rest); TensorBoard: tensorboard --logdir ${join(out, 'tb')}\n`);
     } catch (e) {
       process.stderr.write(`speech-ssl train: the run report was not written: ${errorMessage(e)}\n`);
     }
@@ -104,6 +114,7 @@ export async function runTrain(args: Args, deps?: RunDeps): Promise<number> {
     }
     throw e;
   } finally {
+    view.close();
     run.dispose();
   }
 }
