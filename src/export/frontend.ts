@@ -1,5 +1,5 @@
 import type { GraphBuilder } from './graph.ts';
-import { DataType } from './onnx-schema.ts';
+import { DataType } from '../util/onnx-schema.ts';
 import { hammingWindow, hannWindow, kaldiMelBanks, melscaleFbanks, poveyWindow, type DenseFilterbank } from './frontend-banks.ts';
 
 /**

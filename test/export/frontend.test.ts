@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { GraphBuilder } from '../../src/export/graph.ts';
 import { frontendFrameCount, frontendGraph, KALDI_FBANK80, MELSPEC80, type FrontendConfig, type FrontendPrecision } from '../../src/export/frontend.ts';
 import { kaldiMelBanks, poveyWindow } from '../../src/export/frontend-banks.ts';
-import { DataType } from '../../src/export/onnx-schema.ts';
+import { DataType } from '../../src/util/onnx-schema.ts';
 import { readNpy } from '../../src/util/npy.ts';
 import { fixturesDir } from '../helpers/paths.ts';
 import { randomArray, runGraph } from './ort-helpers.ts';
