@@ -70,7 +70,8 @@ function firstLine(e: unknown): string {
   return msg.split('\n')[0].trim();
 }
 
-function resolveThreads(threads: number | 'auto' | undefined): number {
+/** `threads`, else SPEECH_SSL_THREADS, else every core, as a thread count (at most 8). */
+export function resolveThreads(threads: number | 'auto' | undefined): number {
   const env = process.env.SPEECH_SSL_THREADS;
   let t: number | 'auto' = threads ?? (env && env.trim() !== '' ? (env.trim() === 'auto' ? 'auto' : Number(env)) : 'auto');
   if (t === 'auto') t = Math.min(8, availableParallelism());

@@ -110,9 +110,10 @@ export class OrtGemm {
   /**
    * Loads the binding if the installed onnxruntime-node is a tested version, creates the sessions and
    * checks one small product of each kind against a plain loop. Returns the reason when it cannot serve.
-   * `version` overrides the installed version (tests simulate a mismatch with it).
+   * `version` stands in for the installed version; so does the SPEECH_SSL_SIMULATE_ORT_VERSION
+   * environment variable (tests use both to check the fallback).
    */
-  static open(threads: number, version?: string): OrtGemm | string {
+  static open(threads: number, version = process.env.SPEECH_SSL_SIMULATE_ORT_VERSION || undefined): OrtGemm | string {
     const require = createRequire(import.meta.url);
     let installed: string;
     try {

@@ -19,8 +19,21 @@ import { heapAddress, wasmModule } from './wasm-views.ts';
  */
 
 let provider: OrtGemm | null = null;
-/** Products with fewer multiply-adds (batch x m x k x n) stay on the engine's kernels. */
-let minMacs = 1 << 15;
+/**
+ * Products with fewer multiply-adds (batch x m x k x n) stay on the engine's kernels. The native call
+ * costs about 40-60 us however small the product (feeds, session run, output shape checks); measured
+ * by `npm run bench -- matmul-crossover` (alternating, same process): XNNPACK on wasm is faster below about 2^16
+ * multiply-adds, the cpu backend's JS loop below about 2^14.
+ */
+export const DENSE_MIN_MACS: Readonly<Record<'wasm' | 'cpu', number>> = { wasm: 1 << 16, cpu: 1 << 14 };
+const minMacs: Record<'wasm' | 'cpu', number> = { ...DENSE_MIN_MACS };
+
+let served = 0;
+
+/** How many products (kernel calls) onnxruntime's GEMM has computed in this process. */
+export function denseProductsServed(): number {
+  return served;
+}
 
 /** Sets (or, with null, removes) the GEMM the products go to; `initBackend` calls it. */
 export function setDenseProvider(gemm: OrtGemm | null): void {
@@ -32,9 +45,9 @@ export function denseProvider(): OrtGemm | null {
   return provider;
 }
 
-/** Sets the size under which products stay on the engine's kernels (the bench measures the crossover). */
-export function setDenseMinMacs(macs: number): void {
-  minMacs = macs;
+/** Sets the size under which products stay on the engine's kernels (the crossover bench sets 0). */
+export function setDenseMinMacs(backendName: 'wasm' | 'cpu', macs: number): void {
+  minMacs[backendName] = macs;
 }
 
 /** How a kernel reads its inputs and makes its output on one backend. */
@@ -133,7 +146,7 @@ export function ortProduct(backendName: 'wasm' | 'cpu', backend: unknown, args: 
   }
   const batch = sizeOf(outBatch);
   if (!(batchA === batch || batchA === 1) || !(batchB === batch || batchB === 1)) return null;
-  if (m === 0 || n === 0 || k === 0 || batch * m * k * n < minMacs) return null;
+  if (m === 0 || n === 0 || k === 0 || batch * m * k * n < minMacs[backendName]) return null;
   if (bias && (sizeOf(bias.shape) !== n || (bias.shape.length > 0 && bias.shape[bias.shape.length - 1] !== n) || bias.shape.length > outBatch.length + 2)) return null;
   const mem = backendName === 'wasm' ? wasmMemoryAccess(backend as BackendWasm) : cpuMemoryAccess(backend as CpuBackendLike);
   const out = mem.output([...outBatch, m, n]);
@@ -152,5 +165,6 @@ export function ortProduct(backendName: 'wasm' | 'cpu', backend: unknown, args: 
     }
   }
   if (ov !== out.data) out.data.set(ov);
+  served++;
   return out.info;
 }
