@@ -44,7 +44,7 @@ interface StepResult {
   loss_last: number;
   /** Median ms per step of the PyTorch reference, by its thread count, measured between our rounds. */
   torch_ms?: Record<string, number>;
-  /** ms_per_step / torch_ms, by PyTorch's thread count. */
+  /** Median over rounds of (our median / PyTorch's) in that round, by PyTorch's thread count. */
   ratio_vs_torch?: Record<string, number>;
   /** Each round: our median, then PyTorch's by thread count. */
   rounds?: { ours: number; torch: Record<string, number> }[];
@@ -162,10 +162,11 @@ async function runBackend(choice: BackendChoice, o: RunOptions): Promise<StepRes
   if (o.torchThreads.length > 0) {
     result.torch_ms = {};
     result.ratio_vs_torch = {};
+    // The ratio is the median of each round's ratio: a round's two sides ran within a minute of each
+    // other, so a load swing between rounds cancels out of it.
     for (const t of o.torchThreads) {
-      const ref = median(rounds.map((x) => x.torch[t]));
-      result.torch_ms[t] = ref;
-      result.ratio_vs_torch[t] = Math.round((ours / ref) * 100) / 100;
+      result.torch_ms[t] = median(rounds.map((x) => x.torch[t]));
+      result.ratio_vs_torch[t] = Math.round(median(rounds.map((x) => x.ours / x.torch[t])) * 100) / 100;
     }
     result.rounds = rounds;
   }

@@ -187,7 +187,8 @@ for (const backend of ['wasm', 'cpu'] as const) {
   });
 }
 
-test('wasm training: losses equal with the GEMM on and off (float tolerance), and the same bits in two runs', async () => {
+test('wasm training: losses equal with the GEMM on and off (float tolerance), the same bits in two runs and on 1 or 2 threads', async () => {
+  const byThreads: Float32Array[] = [];
   for (const threads of [1, 2]) {
     await initBackend('wasm', { threads });
     const gemm = denseProvider();
@@ -203,7 +204,10 @@ test('wasm training: losses equal with the GEMM on and off (float tolerance), an
     setDenseProvider(gemm);
     assert.ok(on.losses[5] < on.losses[0], `loss did not fall: ${on.losses}`);
     for (let i = 0; i < on.losses.length; i++) assert.ok(Math.abs(on.losses[i] - off.losses[i]) <= 1e-4 * Math.abs(off.losses[i]), `step ${i}: ${on.losses[i]} vs ${off.losses[i]}`);
+    byThreads.push(on.weights);
   }
+  // MLAS splits a product over output rows and columns only, so the thread count does not change a sum.
+  assert.deepEqual(byThreads[1], byThreads[0], 'final weights differ between 1 and 2 threads');
 });
 
 test('fallback: another onnxruntime-node version prints one line, the engine kernels run, training works', () => {
