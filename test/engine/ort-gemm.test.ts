@@ -100,6 +100,8 @@ for (const backend of ['wasm', 'cpu'] as const) {
     assert.ok(gemm, 'no onnxruntime GEMM');
     assert.match(backendInfo()!.description, /products on onnxruntime 1\.30\.\d+, 2 threads\)$/);
     setDenseMinMacs(backend, 0);
+    const tensors = tf.memory().numTensors;
+    const dataIds = tf.engine().backend.numDataIds();
     try {
       for (const c of CASES) {
         const av = rng.normalArray(size(c.a));
@@ -159,6 +161,8 @@ for (const backend of ['wasm', 'cpu'] as const) {
       const small = denseProductsServed();
       tf.tidy(() => tf.matMul(tf.ones([8, 8]), tf.ones([8, 8])).dataSync());
       assert.equal(denseProductsServed(), small);
+      assert.equal(tf.memory().numTensors, tensors, 'tensors left behind');
+      assert.equal(tf.engine().backend.numDataIds(), dataIds, 'backend data left behind');
     } finally {
       setDenseMinMacs(backend, DENSE_MIN_MACS[backend]);
     }
