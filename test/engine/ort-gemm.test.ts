@@ -109,7 +109,9 @@ for (const backend of ['wasm', 'cpu'] as const) {
         const ref = refProduct(av, c.a, bv, c.b, c.ta, c.tb);
         const before = denseProductsServed();
         const got = tf.tidy(() => tf.matMul(tf.tensor(av, c.a), tf.tensor(bv, c.b), c.ta, c.tb).dataSync());
-        assert.equal(denseProductsServed(), before + 1, `${c.why}: not served by onnxruntime`);
+        // On wasm, batches of small items on both sides stay on the engine's one-call SIMD kernel.
+        const bothBatched = size(c.a.slice(0, -2)) > 1 && size(c.b.slice(0, -2)) > 1;
+        assert.equal(denseProductsServed(), before + (backend === 'wasm' && bothBatched ? 0 : 1), `${c.why}: served by onnxruntime or not`);
         setDenseProvider(null);
         const own = tf.tidy(() => tf.matMul(tf.tensor(av, c.a), tf.tensor(bv, c.b), c.ta, c.tb).dataSync());
         setDenseProvider(gemm);
