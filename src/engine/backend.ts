@@ -34,7 +34,7 @@ export interface BackendOptions {
 export interface BackendInfo {
   /** tfjs backend name now active: `tensorflow`, `wasm` or `cpu`. */
   name: string;
-  /** Threads the backend's matrix products run on (wasm), 1 for cpu; 0 when unknown (tensorflow). */
+  /** wasm: the backend's threads; cpu: the onnxruntime GEMM's threads, else 1; 0 when unknown (tensorflow). */
   threads: number;
   /** e.g. `wasm (SIMD, 2 threads; products on onnxruntime 1.30.0, 2 threads)`, `tensorflow (@tensorflow/tfjs-node)`. */
   description: string;
