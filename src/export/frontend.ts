@@ -1,5 +1,5 @@
 import type { GraphBuilder } from './graph.ts';
-import { DataType } from './onnx-schema.ts';
+import { DataType } from '../util/onnx-schema.ts';
 import type { KaldiFbankOptions } from '../audio/kaldi-options.ts';
 import { kaldiMelBanks, melscaleFbanks, type MelFilterbank } from '../audio/mel.ts';
 import type { MelSpectrogramOptions } from '../audio/melspec.ts';

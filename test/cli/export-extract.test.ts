@@ -69,7 +69,7 @@ test('speech-ssl export --with-frontend: the file loads in onnxruntime and match
   assert.match(r.stdout, /inputs waveform, padding_mask; outputs hidden, hidden_0, hidden_1, hidden_2, lengths/);
   const session = await ort.InferenceSession.create(file);
   assert.deepEqual([...session.inputNames], ['waveform', 'padding_mask']);
-  const meta = (await import('../../src/export/onnx-proto.ts')).readMetadataProps(readFileSync(file));
+  const meta = (await import('../../src/util/onnx-proto.ts')).readMetadataProps(readFileSync(file));
   assert.equal(meta.checkpoint_step, '2');
   assert.equal(meta.project_version, JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version);
   assert.equal(JSON.parse(meta.frontend).numMelBins, 12);

@@ -14,7 +14,7 @@ import { exportCheckpoint } from '../../src/export/export-checkpoint.ts';
 import { frontendFromFeatureConfig } from '../../src/export/frontend-config.ts';
 import { KALDI_FBANK80, MELSPEC80 } from '../../src/export/frontend.ts';
 import { createFeaturizer } from '../../src/features/featurizer.ts';
-import { readMetadataProps } from '../../src/export/onnx-proto.ts';
+import { readMetadataProps } from '../../src/util/onnx-proto.ts';
 import type { JsonValue } from '../../src/util/fields.ts';
 import { Rng } from '../../src/util/rng.ts';
 import { maxAbsDiff, randomArray } from './ort-helpers.ts';

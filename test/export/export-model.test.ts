@@ -8,7 +8,7 @@ import type { Encoder, EncoderForwardOptions, EncoderInput, EncoderOutput, Local
 import { ExportContext, ExportError, type Seq } from '../../src/export/export-context.ts';
 import { exportEncoderModel, parseLayerSelection } from '../../src/export/export-model.ts';
 import { exportLayer, registerEncoder, registerLayer } from '../../src/export/registry.ts';
-import { decodeModel, metadataOf, tensorValues } from '../../src/export/onnx-proto.ts';
+import { decodeModel, metadataOf, tensorValues } from '../../src/util/onnx-proto.ts';
 import { KALDI_FBANK80, MELSPEC80 } from '../../src/export/frontend.ts';
 import { InputError } from '../../src/util/errors.ts';
 import { maxAbsDiff, randomArray } from './ort-helpers.ts';

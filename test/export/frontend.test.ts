@@ -8,7 +8,7 @@ import { kaldiMelBanks } from '../../src/audio/mel.ts';
 import { poveyWindow } from '../../src/audio/window.ts';
 import { kaldiFbank } from '../../src/audio/kaldi.ts';
 import { melSpectrogram } from '../../src/audio/melspec.ts';
-import { DataType } from '../../src/export/onnx-schema.ts';
+import { DataType } from '../../src/util/onnx-schema.ts';
 import { readNpy } from '../../src/util/npy.ts';
 import { fixturesDir } from '../helpers/paths.ts';
 import { randomArray, runGraph } from './ort-helpers.ts';

@@ -3,7 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { Command } from '../command.ts';
 import type { Args } from '../../util/args.ts';
 import { InputError, errorMessage } from '../../util/errors.ts';
-import { BACKEND_CHOICES, initBackend } from '../../engine/backend.ts';
+import { BACKEND_CHOICES, backendInfo, initBackend } from '../../engine/backend.ts';
 import { applyOverrides, readConfigFile } from '../../train/config.ts';
 import { buildRun, resumeLatest, writeRunConfig, type RunDeps } from '../../train/run.ts';
 import { NonFiniteLossError } from '../../train/trainer.ts';
@@ -27,6 +27,8 @@ Options:
   --resume          continue from the latest checkpoint in DIR (exactly: same weights as an
                     uninterrupted run); starts from scratch when DIR has none
   --backend NAME    auto|tensorflow|wasm|cpu (default auto)
+  --threads N       threads for the wasm backend and onnxruntime's matrix products (default: every
+                    core, at most 8; SPEECH_SSL_THREADS). Results are the same bits for a given N
   --seed N          override the config's seed
   --max-steps N     override train.maxSteps
   --set PATH=VALUE  override any config field, repeatable (--set optim.lr=1e-4 --set methods.0.weight=0.5)
@@ -57,13 +59,15 @@ export async function runTrain(args: Args, deps?: RunDeps): Promise<number> {
   const sets = args.strings('set');
   const seed = args.int('seed');
   const maxSteps = args.int('max-steps');
+  const threads = args.int('threads');
+  if (threads !== undefined && threads < 1) throw new InputError(`expected a positive integer, got ${threads}`, { field: '--threads' });
   const progress = args.bool('progress', true);
   args.rejectUnknown();
   if (seed !== undefined) sets.push(`seed=${seed}`);
   if (maxSteps !== undefined) sets.push(`train.maxSteps=${maxSteps}`);
   const raw = applyOverrides(readConfigFile(configFile), sets);
-  const active = await initBackend(backend, (m) => process.stderr.write(`speech-ssl train: ${m}\n`));
-  process.stderr.write(`speech-ssl train: backend ${active}\n`);
+  await initBackend(backend, { threads, log: (m) => process.stderr.write(`speech-ssl train: ${m}\n`) });
+  process.stderr.write(`speech-ssl train: backend ${backendInfo()?.description}\n`);
   const showBar = progress && Boolean(process.stderr.isTTY);
   const title = `speech-ssl train ${out}`;
   const view = new TrainingView(out, { title, warn: (m) => process.stderr.write(`speech-ssl train: ${m}\n`) });

@@ -2,9 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as ort from 'onnxruntime-node';
 import { GraphBuilder } from '../../src/export/graph.ts';
-import { decodeModel, encodeModel, int64, metadataOf, modelProto, tensorValues } from '../../src/export/onnx-proto.ts';
-import { AttributeType, DataType } from '../../src/export/onnx-schema.ts';
-import { randomArray } from './ort-helpers.ts';
+import { decodeModel, encodeModel, int64, metadataOf, modelProto, tensorValues } from '../../src/util/onnx-proto.ts';
+import { AttributeType, DataType } from '../../src/util/onnx-schema.ts';
+import { randomArray } from '../export/ort-helpers.ts';
 
 /** Minimal protobuf wire reader, written from the encoding spec, to check the bytes independently of protobufjs. */
 function readFields(buf: Uint8Array): { field: number; wire: number; value: number | Uint8Array }[] {
