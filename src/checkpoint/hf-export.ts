@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { AudioTransformerEncoder } from '../models/audio-transformer.ts';
 import { convBiasOf } from '../models/audio-transformer-config.ts';
 import type { Encoder } from '../models/encoder.ts';
-import { encodeSafetensors, type NamedArray } from '../train/safetensors.ts';
+import { encodeSafetensors, type NamedArray } from './safetensors.ts';
 import { writeDirAtomic } from '../util/atomic.ts';
 import { InputError } from '../util/errors.ts';
 import type { JsonValue } from '../util/fields.ts';

@@ -3,9 +3,9 @@ import type { Encoder } from '../models/encoder.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError, errorMessage } from '../util/errors.ts';
-import { resolveCheckpoint, type ModelJson } from './checkpoint.ts';
+import { resolveCheckpoint, type ModelJson } from '../checkpoint/checkpoint.ts';
 import type { JsonValue } from '../util/fields.ts';
-import { loadTrainedEncoder } from './trained-encoder.ts';
+import { loadTrainedEncoder } from '../checkpoint/trained-encoder.ts';
 
 /**
  * `train --init-from RUN`: the run's encoder starts from the encoder of another run folder or checkpoint

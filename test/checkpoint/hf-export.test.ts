@@ -7,7 +7,7 @@ import { initBackend } from '../../src/engine/backend.ts';
 import { importPretrained } from '../../src/checkpoint/import/import-source.ts';
 import { hfExportOf } from '../../src/checkpoint/hf-export.ts';
 import { buildEncoder } from '../../src/models/registry.ts';
-import { readSafetensors } from '../../src/train/safetensors.ts';
+import { readSafetensors } from '../../src/checkpoint/safetensors.ts';
 import { runCli } from '../cli/cli-helpers.ts';
 import { fixture } from './import/fixtures.ts';
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readSafetensors } from '../../src/train/safetensors.ts';
+import { readSafetensors } from '../../src/checkpoint/safetensors.ts';
 import { encodeWav, testSignal } from '../helpers/audio-files.ts';
 import { runCli } from '../cli/cli-helpers.ts';
 import { repoRoot } from '../helpers/paths.ts';

@@ -1,4 +1,4 @@
-import type { NamedArray } from '../../train/safetensors.ts';
+import type { NamedArray } from '../safetensors.ts';
 
 /**
  * A tensor as a checkpoint file holds it, read on demand: the torch reader's TorchTensor and a

@@ -1,11 +1,10 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AudioTransformerEncoder } from '../../models/audio-transformer.ts';
-import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, checkpointName, type ModelJson, type TrainerJson } from '../../train/checkpoint.ts';
-import { writeSafetensors } from '../../train/safetensors.ts';
+import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, ENCODER_PREFIX, checkpointName, type ModelJson, type TrainerJson } from '../checkpoint.ts';
+import { writeSafetensors } from '../safetensors.ts';
 import { writeSafetensorsStreamed } from '../safetensors-stream.ts';
-import { FEATURE_CONFIG_FILE } from '../../train/feature-config.ts';
-import { ENCODER_PREFIX } from '../../train/parameters.ts';
+import { FEATURE_CONFIG_FILE } from '../feature-config.ts';
 import { writeDirAtomic } from '../../util/atomic.ts';
 import { InputError } from '../../util/errors.ts';
 import type { JsonValue } from '../../util/fields.ts';

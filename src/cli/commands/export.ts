@@ -4,8 +4,8 @@ import { InputError } from '../../util/errors.ts';
 import { initBackend } from '../../engine/backend.ts';
 import { exportCheckpoint } from '../../export/export-checkpoint.ts';
 import { hfExportOf, writeHfExport } from '../../checkpoint/hf-export.ts';
-import { loadTrainedEncoder } from '../../train/trained-encoder.ts';
-import { findTrainingFeatureConfig, readFeatureConfig } from '../../train/feature-config.ts';
+import { loadTrainedEncoder } from '../../checkpoint/trained-encoder.ts';
+import { findTrainingFeatureConfig, readFeatureConfig } from '../../checkpoint/feature-config.ts';
 
 const usage = `speech-ssl export <checkpoint-dir | run-dir> --out model.onnx [options]
 speech-ssl export <checkpoint-dir | run-dir> --format hf --out DIR

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { initBackend } from '../../../src/engine/backend.ts';
 import { importPretrained } from '../../../src/checkpoint/import/import-source.ts';
 import { exportCheckpoint } from '../../../src/export/export-checkpoint.ts';
-import { createFeaturizer } from '../../../src/audio/featurizer.ts';
+import { createFeaturizer } from '../../../src/features/featurizer.ts';
 import { fixture, maxAbsDiff, referenceHidden, wave } from './fixtures.ts';
 import { readNpy } from '../../../src/util/npy.ts';
 
