@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { loadSafetensorsFile, loadSafetensorsStateDict } from '../../src/checkpoint/safetensors-load.ts';
 import { loadStateDict } from '../../src/checkpoint/torch-load.ts';
 import { CheckpointFormatError } from '../../src/checkpoint/format-error.ts';
-import { encodeSafetensors } from '../../src/train/safetensors.ts';
+import { encodeSafetensors } from '../../src/checkpoint/safetensors.ts';
 
 const DIR = fileURLToPath(new URL('../fixtures/torch/', import.meta.url));
 const SHARDED = join(DIR, 'sharded');
