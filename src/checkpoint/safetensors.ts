@@ -1,6 +1,6 @@
 import { closeSync, openSync, readSync, fstatSync, writeFileSync } from 'node:fs';
 import { InputError } from '../util/errors.ts';
-import { parseSafetensorsHeader, safetensorsHeaderLength } from '../checkpoint/safetensors-header.ts';
+import { parseSafetensorsHeader, safetensorsHeaderLength } from './safetensors-header.ts';
 
 /**
  * The safetensors layout (huggingface/safetensors), float32 only:
