@@ -3,19 +3,22 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Args } from '../util/args.ts';
 import { InputError } from '../util/errors.ts';
+import { moduleExtension } from '../util/module-file.ts';
 import type { Command } from './command.ts';
 
 const commandsDir = join(dirname(fileURLToPath(import.meta.url)), 'commands');
+/** `.ts` from the sources, `.js` from the compiled package. */
+const ext = moduleExtension(import.meta.url);
 
 function commandNames(): string[] {
   return readdirSync(commandsDir)
-    .filter((f) => f.endsWith('.ts'))
-    .map((f) => f.slice(0, -3))
+    .filter((f) => f.endsWith(ext) && !f.endsWith('.d.ts'))
+    .map((f) => f.slice(0, -ext.length))
     .sort();
 }
 
 async function loadCommand(name: string): Promise<Command | null> {
-  const file = join(commandsDir, `${name}.ts`);
+  const file = join(commandsDir, name + ext);
   if (!/^[a-z][a-z0-9-]*$/.test(name) || !existsSync(file)) return null;
   const mod = (await import(pathToFileURL(file).href)) as { default: Command };
   return mod.default;

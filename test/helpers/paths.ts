@@ -10,4 +10,4 @@ export const fsddDir = resolve(sharedDir, 'data/fsdd');
 export const cifarDir = resolve(sharedDir, 'data/cifar10');
 export const digitsDir = resolve(sharedDir, 'data/digits8x8');
 /** The CLI entry, for tests that spawn the real CLI. */
-export const cliPath = resolve(repoRoot, 'bin/speech-ssl');
+export const cliPath = resolve(repoRoot, 'bin/speech-ssl.js');

@@ -14,6 +14,7 @@ import { formatNumber } from '../../util/progress.ts';
 import { copyFeatureConfigIntoRun } from '../../train/feature-config.ts';
 import type { JsonValue } from '../../util/fields.ts';
 import { writeRunReport } from '../../report/run-report.ts';
+import { siblingModule } from '../../util/module-file.ts';
 
 const usage = `speech-ssl train --config FILE --out DIR [options]
 
@@ -31,16 +32,14 @@ Options:
   --no-progress     no progress bar; print each logged row as a line
 `;
 
-const here = dirname(fileURLToPath(import.meta.url));
-
 /**
  * The encoder registry (src/models/registry.ts, `buildEncoder(config, ...)`) and the audio decoder
  * (src/audio/decode.ts, `decodeAudio`) are loaded by path, so this command works whichever of them has
  * landed; a missing one is reported when a run needs it.
  */
 async function defaultDeps(): Promise<RunDeps> {
-  const registryFile = resolve(here, '../../models/registry.ts');
-  const decodeFile = resolve(here, '../../audio/decode.ts');
+  const registryFile = fileURLToPath(siblingModule(import.meta.url, '../../models/registry'));
+  const decodeFile = fileURLToPath(siblingModule(import.meta.url, '../../audio/decode'));
   let buildEncoder: EncoderBuilder = () => {
     throw new InputError('no encoder registry is available (src/models/registry.ts is missing)', { field: 'encoder' });
   };
