@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The `speech-ssl` command. In a checkout (src/ beside this folder and tsx installed, as after `npm ci`) it
 // runs the TypeScript sources through tsx, so an edited source needs no rebuild; an installed package
-// (no src/, no tsx) runs the compiled JavaScript in dist/, built by `npm run build` (run by `prepare`).
+// (no src/, no tsx) runs the compiled JavaScript in dist/, built by `npm run build` (run by `prepack`).
 // tsx is found by Node's own module resolution, wherever npm placed it.
 import { existsSync } from 'node:fs';
 

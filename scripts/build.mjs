@@ -1,4 +1,4 @@
-// `npm run build` (also run by `prepare`, so `npm pack`, `npm publish` and installs from git build it):
+// `npm run build` (also run by `prepack`, so `npm pack`, `npm publish` and installs from git build it):
 // compiles src/ to ESM JavaScript and .d.ts files in dist/ with tsc (tsconfig.build.json; relative `.ts`
 // imports are rewritten to `.js`), then copies the non-TypeScript modules src/ loads at run time.
 import { spawnSync } from 'node:child_process';

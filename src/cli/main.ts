@@ -4,6 +4,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Args } from '../util/args.ts';
 import { InputError } from '../util/errors.ts';
 import { moduleExtension } from '../util/module-file.ts';
+import { nearestName } from '../util/nearest-name.ts';
+import { projectVersion } from '../util/version.ts';
 import type { Command } from './command.ts';
 
 const commandsDir = join(dirname(fileURLToPath(import.meta.url)), 'commands');
@@ -30,7 +32,7 @@ async function help(): Promise<void> {
     const cmd = await loadCommand(name);
     if (cmd) lines.push(`  ${name.padEnd(10)} ${cmd.summary}`);
   }
-  lines.push('', 'Run `speech-ssl <command> --help` for its options.');
+  lines.push('', 'Run `speech-ssl <command> --help` for its options; `speech-ssl --version` prints the version.');
   process.stdout.write(lines.join('\n') + '\n');
 }
 
@@ -40,9 +42,14 @@ export async function main(argv: string[]): Promise<number> {
     await help();
     return name ? 0 : 2;
   }
+  if (name === '--version' || name === '-v' || name === 'version') {
+    process.stdout.write(`speech-ssl ${projectVersion()}\n`);
+    return 0;
+  }
   const cmd = await loadCommand(name);
   if (!cmd) {
-    process.stderr.write(`speech-ssl: unknown command "${name}" (known: ${commandNames().join(', ')})\n`);
+    const near = nearestName(name, commandNames());
+    process.stderr.write(`speech-ssl: unknown command "${name}"${near ? ` (did you mean "${near}"?)` : ''} (known: ${commandNames().join(', ')})\n`);
     return 2;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
