@@ -1,5 +1,5 @@
 /**
- * Parity with torchaudio 0.13.1 on every case of ../shared/fixtures/audio/index.json, end to end from the
+ * Parity with torchaudio 0.13.1 on every case of test/fixtures/audio/index.json, end to end from the
  * WAV: decode -> mono -> resample -> features, each stage compared with its reference array.
  *
  * Tolerances: mono and resampled waveforms max abs diff <= 1e-4 (measured <= 1.2e-7); mel power relative
