@@ -9,5 +9,8 @@ export async function features(file: string): Promise<number> {
   const mfcc = appendDeltas(kaldiMfcc(wave));
   const km = kmeans(mfcc.data, mfcc.frames, mfcc.dims, { k: 2, seed: 0 });
   const runner: typeof OnnxRunner = OnnxRunner;
+  // The declarations are real types, not `any`: a wrong option type must be an error.
+  // @ts-expect-error numMelBins is a number
+  kaldiFbank(wave, { numMelBins: 'eighty' });
   return fbank.frames + km.inertia + (runner ? 0 : 1);
 }
