@@ -6,7 +6,7 @@
 #   the repository's data/ folder (git-ignored), where fetch_corpus puts a download.
 # fetch_corpus WHAT DEST URL [INNER]: makes sure the corpus is at DEST. When DEST exists it is used as it
 #   is. Otherwise URL is downloaded (curl) and unpacked; INNER (a path, glob allowed, inside the unpacked
-#   archive; none for a single-file download) is moved to DEST. Where the download fails (no network), it
+#   archive; `.` for the whole archive; none for a single-file download) is moved to DEST. Where the download fails (no network), it
 #   says plainly what to download and where to put it, and stops the recipe.
 
 default_data() {
@@ -33,8 +33,14 @@ fetch_corpus() {
   else
     mkdir "$tmp/x"
     tar -xzf "$tmp/download" -C "$tmp/x"
+    if [ "$inner" = . ]; then
+      mv "$tmp/x" "$dest"
+      rm -rf "$tmp"
+      echo "   $what: downloaded to $dest"
+      return 0
+    fi
     # shellcheck disable=SC2086  # INNER may hold a glob (the archive's top folder carries a commit id)
-    src="$(cd "$tmp/x" && ls -d $inner | head -n 1)"
+    src="$(cd "$tmp/x" && ls -d $inner 2>/dev/null | head -n 1)" || true
     [ -n "$src" ] && [ -e "$tmp/x/$src" ] || { echo "the download from $url has no $inner" >&2; rm -rf "$tmp"; exit 1; }
     mv "$tmp/x/$src" "$dest"
   fi
