@@ -1,9 +1,8 @@
 /**
  * `npm run setup:cuda`: installs onnxruntime-node's CUDA execution provider (CUDA 12 build) by running the
- * package's own installer, which this project's .npmrc disables at install time
- * (`onnxruntime-node-install=skip`). npm passes that setting to scripts as
- * npm_config_onnxruntime_node_install=skip; ONNXRUNTIME_NODE_INSTALL takes precedence over it in the
- * installer. It is set to `true` (force-install the platform's unbundled files, which on linux/x64 are
+ * package's own installer, which this project's package.json keeps npm from running at install time
+ * (`allowScripts: { "onnxruntime-node": false }`, npm 11.16+). ONNXRUNTIME_NODE_INSTALL takes precedence
+ * over any npm_config_onnxruntime_node_install in the installer. It is set to `true` (force-install the platform's unbundled files, which on linux/x64 are
  * exactly the `cuda12` manifest), not to `cuda12`: onnxruntime-node 1.30's flag parser returns nothing for
  * a named manifest, and the installer then treats a run from the project root as a local install and
  * exits without installing. The installer downloads Microsoft.ML.OnnxRuntime.Gpu.Linux from NuGet and

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# FSDD (../shared/data/fsdd): HuBERT iterations 1 and 2, the other audio methods, probes by speaker.
+# FSDD: HuBERT iterations 1 and 2, the other audio methods, probes by speaker.
 #   bash recipes/fsdd/run.sh [--data DIR] [--exp DIR] [--backend B] [--holdout SPEAKER]
 #                            [--methods "cpc wav2vec2 ..."] [--steps N] [--stage N] [--stop-stage M] [--force]
 # Without --holdout every recording is unlabelled pretraining data and probes are leave-one-speaker-out;
@@ -9,8 +9,11 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/../lib/stages.sh"
 source "$here/../lib/steps.sh"
+source "$here/../lib/fetch.sh"
 
-data="$repo_root/../shared/data/fsdd/recordings"
+# --data: a folder of FSDD WAVs ({digit}_{speaker}_{take}.wav). Default: the project's shared copy beside
+# the checkout when there is one, else data/fsdd/recordings, which stage 0 downloads.
+data="$(default_data "$repo_root/../shared/data/fsdd/recordings" "$repo_root/data/fsdd/recordings")"
 exp="$repo_root/exp/fsdd"
 backend=auto
 holdout=""
@@ -51,6 +54,13 @@ probe() {
 }
 data_sets=(--set "data.train.features=$exp/fbank/train" --set "data.train.labels=[$exp/labels1/train.km]"
            --set "data.valid.features=$exp/fbank/valid" --set "data.valid.labels=[$exp/labels1/valid.km]")
+
+if stage 0 "the corpus (downloaded from its public home when it is not there)"; then
+  fetch_corpus "the FSDD recordings folder" "$data" \
+    https://github.com/Jakobovski/free-spoken-digit-dataset/archive/refs/heads/master.tar.gz '*/recordings'
+  echo "   $(find "$data" -name '*.wav' | wc -l) recordings"
+  done_stage 0
+fi
 
 if stage 1 "manifests: all recordings; pretraining train/valid (5%)"; then
   ssl manifest "$data" --out "$exp/data/all.tsv"

@@ -21,7 +21,7 @@ while [ $# -gt 0 ]; do
 done
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-ssl() { "$repo_root/bin/speech-ssl" "$@"; }
+ssl() { "$repo_root/bin/speech-ssl.js" "$@"; }
 _stage_t0=0
 _recipe_t0=$(date +%s)
 

@@ -17,6 +17,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/../lib/stages.sh"
 source "$here/../lib/steps.sh"
 source "$here/../lib/options.sh"
+source "$here/../lib/fetch.sh"
 
 root="" splits="train-clean-100,dev-clean" exp="$here/exp" nshard=2 percent=0.1 k1=100 k2=500 layer=6 jobs=1
 iter1_steps="" iter2_steps="" backend=auto train_sets=()
@@ -30,6 +31,10 @@ feats1="$exp/feats/hubert_iter1_l${layer}"
 splits_of_data() { local s; for s in train valid; do [ -f "$data/$s.tsv" ] && echo "$s"; done; return 0; }
 
 if stage 0 "manifests of $splits (train-* -> train.tsv, the others -> valid.tsv) with .wrd/.ltr transcripts"; then
+  # A split missing under the root is downloaded from OpenSLR (resource 12) first, where the network allows.
+  for split in ${splits//,/ }; do
+    fetch_corpus "LibriSpeech $split" "$root/$split" "https://www.openslr.org/resources/12/$split.tar.gz" "LibriSpeech/$split"
+  done
   tolerate ssl prepare librispeech "$root" --splits "$splits" --out "$data"
   done_stage 0
 fi

@@ -13,6 +13,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/../lib/stages.sh"
 source "$here/../lib/steps.sh"
 source "$here/../lib/options.sh"
+source "$here/../lib/fetch.sh"
 
 root="" exp="$here/exp" nshard=2 percent=0.1 k=100 layer=6 probe_per_word=200 jobs=1 steps="" backend=auto train_sets=() config="$here/conf/hubert_iter1.yaml" model=""
 parse_corpus_options "<speech-commands-root>" --exp --nshard --percent --k --layer --probe-per-word --jobs --steps \
@@ -26,6 +27,10 @@ word_of_path='^([^/]+)/'   # the keyword is the folder: yes/0a7c2a8d_nohash_0.wa
 probe_opts=(--manifest "$data/probe.tsv" --train-list "$data/probe_train.lst" --test-list "$data/probe_test.lst" --label-field "$word_of_path")
 
 if stage 0 "manifests (validation_list/testing_list; train = the rest) and the probe's lists"; then
+  # A missing root is downloaded (the v0.02 archive, 2.3 GB, from TensorFlow's public bucket) first.
+  if [ ! -e "$root" ]; then
+    fetch_corpus "Speech Commands v0.02" "$root" http://download.tensorflow.org/data/speech_commands_v0.02.tar.gz .
+  fi
   tolerate ssl prepare speech-commands "$root" --out "$data" --probe-per-word "$probe_per_word"
   done_stage 0
 fi

@@ -21,6 +21,11 @@ parse_corpus_options "<timit-root>" --exp --phones --with-sa! --nshard --percent
   --config --model --backend -- "${recipe_args[@]+"${recipe_args[@]}"}"
 case "$phones" in 39|61) ;; *) echo "--phones: 39 or 61, got $phones" >&2; exit 2 ;; esac
 config="$(recipe_file "$config")"
+if [ ! -d "$root" ]; then
+  echo "no TIMIT at $root. TIMIT is licensed by the LDC (LDC93S1, https://catalog.ldc.upenn.edu/LDC93S1) and cannot be" >&2
+  echo "downloaded by this recipe: obtain it there, then pass the folder holding TRAIN/ and TEST/." >&2
+  exit 1
+fi
 corpus_folders
 model_dir="${model:-$exp/hubert_iter1}"   # --model: a run trained elsewhere (e.g. recipes/librispeech) instead of stage 5
 model_name="$(basename "$model_dir")"

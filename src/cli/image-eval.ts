@@ -30,6 +30,7 @@ export async function runImageEval(mode: 'knn' | 'probe' | 'knn+probe', args: Ar
   const batchSize = args.int('batch-size', 256);
   const backend = args.choice('backend', BACKEND_CHOICES, 'auto');
   const out = args.string('out');
+  const asJson = args.bool('json');
   const l2 = args.number('l2', PROBE_DEFAULTS.l2);
   const maxIter = args.int('max-iter', PROBE_DEFAULTS.maxIter);
   const ks = args.string('k', '20,200').split(',').map(Number);
@@ -64,7 +65,7 @@ export async function runImageEval(mode: 'knn' | 'probe' | 'knn+probe', args: Ar
     if (mode !== 'knn') Object.assign(accuracy, evaluateProbeFolds(x, labels, d, C, [fold], { l2, maxIter }).mean);
     const summary = { mean: accuracy };
     const cols = Object.keys(summary.mean);
-    process.stdout.write(formatTable(['encoder', 'train', 'test', ...cols.map((c) => `acc ${c}`)], [[ev.description, train.size, test.size, ...cols.map((c) => summary.mean[c])]]));
+    if (!asJson) process.stdout.write(formatTable(['encoder', 'train', 'test', ...cols.map((c) => `acc ${c}`)], [[ev.description, train.size, test.size, ...cols.map((c) => summary.mean[c])]]));
     const json = {
       mode,
       encoder: ev.description,
@@ -81,7 +82,7 @@ export async function runImageEval(mode: 'knn' | 'probe' | 'knn+probe', args: Ar
       config: { ...(mode !== 'probe' ? { ks, temperature } : {}), ...(mode !== 'knn' ? { l2, maxIter } : {}) },
     };
     if (out) writeFileAtomic(out, JSON.stringify(json, null, 2) + '\n');
-    process.stdout.write(JSON.stringify(json) + '\n');
+    if (asJson) process.stdout.write(JSON.stringify(json) + '\n');
     return 0;
   } finally {
     ev.encoder.dispose();

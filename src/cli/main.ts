@@ -3,19 +3,24 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Args } from '../util/args.ts';
 import { InputError } from '../util/errors.ts';
+import { moduleExtension } from '../util/module-file.ts';
+import { nearestName } from '../util/nearest-name.ts';
+import { projectVersion } from '../util/version.ts';
 import type { Command } from './command.ts';
 
 const commandsDir = join(dirname(fileURLToPath(import.meta.url)), 'commands');
+/** `.ts` from the sources, `.js` from the compiled package. */
+const ext = moduleExtension(import.meta.url);
 
 function commandNames(): string[] {
   return readdirSync(commandsDir)
-    .filter((f) => f.endsWith('.ts'))
-    .map((f) => f.slice(0, -3))
+    .filter((f) => f.endsWith(ext) && !f.endsWith('.d.ts'))
+    .map((f) => f.slice(0, -ext.length))
     .sort();
 }
 
 async function loadCommand(name: string): Promise<Command | null> {
-  const file = join(commandsDir, `${name}.ts`);
+  const file = join(commandsDir, name + ext);
   if (!/^[a-z][a-z0-9-]*$/.test(name) || !existsSync(file)) return null;
   const mod = (await import(pathToFileURL(file).href)) as { default: Command };
   return mod.default;
@@ -27,7 +32,7 @@ async function help(): Promise<void> {
     const cmd = await loadCommand(name);
     if (cmd) lines.push(`  ${name.padEnd(10)} ${cmd.summary}`);
   }
-  lines.push('', 'Run `speech-ssl <command> --help` for its options.');
+  lines.push('', 'Run `speech-ssl <command> --help` for its options; `speech-ssl --version` prints the version.');
   process.stdout.write(lines.join('\n') + '\n');
 }
 
@@ -37,9 +42,14 @@ export async function main(argv: string[]): Promise<number> {
     await help();
     return name ? 0 : 2;
   }
+  if (name === '--version' || name === '-v' || name === 'version') {
+    process.stdout.write(`speech-ssl ${projectVersion()}\n`);
+    return 0;
+  }
   const cmd = await loadCommand(name);
   if (!cmd) {
-    process.stderr.write(`speech-ssl: unknown command "${name}" (known: ${commandNames().join(', ')})\n`);
+    const near = nearestName(name, commandNames());
+    process.stderr.write(`speech-ssl: unknown command "${name}"${near ? ` (did you mean "${near}"?)` : ''} (known: ${commandNames().join(', ')})\n`);
     return 2;
   }
   if (rest.includes('--help') || rest.includes('-h')) {

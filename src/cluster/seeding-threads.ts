@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { workerImportCode } from '../util/module-file.ts';
 import { runClaimedSeedings, seedingResults, type SeedingJobs, type SeedingResults } from './seedings.ts';
 
 /**
@@ -90,16 +91,7 @@ function sharedJobs(jobs: SeedingJobs): SeedingJobs {
 }
 
 function bootstrapCode(): string {
-  const workerUrl = new URL('./seeding-worker.ts', import.meta.url).href;
-  let tsxApi: string | null = null;
-  try {
-    tsxApi = import.meta.resolve('tsx/esm/api');
-  } catch {
-    tsxApi = null;
-  }
-  const load = tsxApi
-    ? `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(workerUrl)}); })`
-    : `import(${JSON.stringify(workerUrl)})`;
+  const load = workerImportCode(import.meta.url, './seeding-worker');
   // A failure to load the worker module is reported the same way as a failure inside it.
   return `const { workerData } = require('node:worker_threads');
 ${load}.catch(() => { Atomics.store(workerData.status, workerData.slot, ${WORKER_FAILED}); Atomics.notify(workerData.status, workerData.slot); });`;

@@ -79,6 +79,11 @@ export function resolveThreads(threads: number | 'auto' | undefined): number {
   return Math.min(8, t);
 }
 
+/** Whether `e` says that package `pkg` itself is not installed (not that something inside it failed). */
+function isNotInstalled(e: unknown, pkg: string): boolean {
+  return (e as { code?: unknown })?.code === 'ERR_MODULE_NOT_FOUND' && e instanceof Error && e.message.includes(`'${pkg}'`);
+}
+
 async function tryTensorflow(log: (m: string) => void): Promise<boolean> {
   const reasons: string[] = [];
   for (const pkg of tensorflowPackage ? [tensorflowPackage] : TENSORFLOW_PACKAGES) {
@@ -90,11 +95,17 @@ async function tryTensorflow(log: (m: string) => void): Promise<boolean> {
       }
       reasons.push(`${pkg}: loaded but the backend did not initialise`);
     } catch (e) {
-      reasons.push(`${pkg}: ${firstLine(e)}`);
+      // The usual case (neither optional package installed) gets one short line; a package that is
+      // installed but fails to load gets the first line of its error, clipped.
+      if (!isNotInstalled(e, pkg)) reasons.push(`${pkg}: ${clip(firstLine(e), 160)}`);
     }
   }
-  log(`backend tensorflow not available (${reasons.join('; ')})`);
+  log(reasons.length ? `backend tensorflow not available (${reasons.join('; ')})` : `backend tensorflow not installed (optional: ${TENSORFLOW_PACKAGES.join(' or ')})`);
   return false;
+}
+
+function clip(s: string, max: number): string {
+  return s.length <= max ? s : s.slice(0, max - 3) + '...';
 }
 
 async function tryWasm(threads: number, log: (m: string) => void): Promise<boolean> {

@@ -5,8 +5,8 @@ import { InputError } from '../util/errors.ts';
 
 /**
  * Which onnxruntime execution provider a session uses. onnxruntime-node ships its CPU provider; the CUDA
- * provider's libraries are downloaded by its installer (`npm run setup:cuda`, which this project's
- * .npmrc keeps from running at install time), into the package's own bin folder.
+ * provider's libraries are downloaded by its installer (`npm run setup:cuda`; this project's
+ * package.json keeps npm from running it at install time, with allowScripts), into the package's own bin folder.
  */
 export type Device = 'auto' | 'cpu' | 'cuda';
 export const DEVICES: readonly Device[] = ['auto', 'cpu', 'cuda'];

@@ -1,4 +1,5 @@
 import { InputError } from './errors.ts';
+import { nearestName } from './nearest-name.ts';
 
 /**
  * Command-line arguments: positionals and `--kebab-case value` / `--flag` / `--no-flag` options.
@@ -8,8 +9,12 @@ export class Args {
   readonly positionals: string[] = [];
   private readonly opts = new Map<string, string[]>();
   private readonly used = new Set<string>();
+  private readonly booleans: string[];
+  /** Names a command asked about with has() (known options, not necessarily read): for suggestions. */
+  private readonly asked = new Set<string>();
 
   constructor(argv: string[], booleanFlags: string[] = []) {
+    this.booleans = booleanFlags;
     const bools = new Set(booleanFlags);
     for (let i = 0; i < argv.length; i++) {
       const a = argv[i];
@@ -44,6 +49,7 @@ export class Args {
   }
 
   has(name: string): boolean {
+    this.asked.add(name);
     return this.opts.has(name);
   }
 
@@ -93,10 +99,19 @@ export class Args {
     return s as T;
   }
 
-  /** Throws on options no getter asked for (catches typos such as --num-mel-bin). */
+  /**
+   * Throws on options no getter asked for (catches typos such as --num-mel-bin), naming the nearest
+   * option the command did ask for: "unknown option --num-mel-bin (did you mean --num-mel-bins?)".
+   */
   rejectUnknown(): void {
     const unknown = [...this.opts.keys()].filter((k) => !this.used.has(k));
-    if (unknown.length) throw new InputError(`unknown option${unknown.length > 1 ? 's' : ''}: ${unknown.map((k) => '--' + k).join(', ')}`);
+    if (!unknown.length) return;
+    const known = [...this.used, ...this.asked, ...this.booleans, ...this.booleans.map((b) => 'no-' + b)];
+    const described = unknown.map((k) => {
+      const near = nearestName(k, known);
+      return near ? `--${k} (did you mean --${near}?)` : `--${k}`;
+    });
+    throw new InputError(`unknown option${unknown.length > 1 ? 's' : ''}: ${described.join(', ')}`);
   }
 }
 

@@ -1,5 +1,5 @@
 /**
- * Parity with torchaudio 0.13.1 on every case of ../shared/fixtures/audio/index.json, end to end from the
+ * Parity with torchaudio 0.13.1 on every case of test/fixtures/audio/index.json, end to end from the
  * WAV: decode -> mono -> resample -> features, each stage compared with its reference array.
  *
  * Tolerances: mono and resampled waveforms max abs diff <= 1e-4 (measured <= 1.2e-7); mel power relative
@@ -13,9 +13,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fixturesDir, fsddDir, sharedDir } from '../helpers/paths.ts';
+import { fixturesDir, fsddMfccDir, fsddRecordingsDir } from '../helpers/paths.ts';
 import { readNpy } from '../../src/util/npy.ts';
 import { decodeAudio } from '../../src/audio/decode.ts';
 import { resample } from '../../src/audio/resample.ts';
@@ -147,13 +147,15 @@ test('real speech parity is strict everywhere it is resolvable: FSDD MFCC frames
   }
 });
 
-test('all 2,000 FSDD recordings against the shared 80,819 x 39 MFCC matrix: same frame counts, 99% of frames within 2e-3', async () => {
-  // ../shared/bench/fsdd_mfcc39.npy holds the fairseq HuBERT MFCC dump of the corpus in sorted file order.
+test('40 FSDD recordings against their rows of the fairseq MFCC dump (1,608 x 39): same frame counts, 99% of frames within 2e-3', async () => {
+  // test/fixtures/fsdd-mfcc39 holds the rows of the fairseq HuBERT MFCC dump of the 2,000 FSDD recordings
+  // (../shared/bench/fsdd_mfcc39.npy) for take 0 of every digit and speaker, in sorted file order.
   // Cepstra amplify log-mel deviations by the lifter (up to 12x at c10), so frames with mel bins near the
-  // float32 floor exceed 2e-3; the bounds pin the measured distribution (max 1.3e-2, 1% over 2e-3).
-  const ref = readNpy(join(sharedDir, 'bench', 'fsdd_mfcc39.npy'));
-  const lens = readFileSync(join(sharedDir, 'bench', 'fsdd_mfcc39.len'), 'utf8').trim().split('\n').map(Number);
-  const files = readdirSync(join(fsddDir, 'recordings')).filter((f) => f.endsWith('.wav')).sort();
+  // float32 floor exceed 2e-3; the bounds pin the distribution measured on all 2,000 (max 1.3e-2, 1% over 2e-3).
+  const ref = readNpy(join(fsddMfccDir, 'mfcc39.npy'));
+  const lens = readFileSync(join(fsddMfccDir, 'mfcc39.len'), 'utf8').trim().split('\n').map(Number);
+  const files = readFileSync(join(fsddMfccDir, 'names.txt'), 'utf8').trim().split('\n');
+  assert.equal(files.length, 40);
   assert.equal(files.length, lens.length);
   const data = ref.data as Float32Array;
   let row = 0;
@@ -161,7 +163,7 @@ test('all 2,000 FSDD recordings against the shared 80,819 x 39 MFCC matrix: same
   let worst = 0;
   let worstC0 = 0;
   for (let i = 0; i < files.length; i++) {
-    const d = await decodeAudio(join(fsddDir, 'recordings', files[i]));
+    const d = await decodeAudio(join(fsddRecordingsDir, files[i]));
     const m = appendDeltas(kaldiMfcc(resample(d.mono, d.sampleRate, 16000)));
     assert.equal(m.frames, lens[i], `${files[i]}: frame count`);
     for (let t = 0; t < m.frames; t++) {

@@ -160,7 +160,7 @@ test('a run killed mid-way resumes: finished outputs kept, the rest written, sta
 test('usage errors exit 2 with the flag named; --help lists the Kaldi flags', async () => {
   const r = await runCli(['extract', goodDir, '--out', join(tmp, 'x'), '--num-mel-bin', '80']);
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /unknown option: --num-mel-bin/);
+  assert.match(r.stderr, /unknown option: --num-mel-bin \(did you mean --num-mel-bins\?\)/);
   const h = await runCli(['extract', '--help']);
   assert.equal(h.code, 0);
   for (const flag of ['--num-mel-bins', '--frame-shift', '--snip-edges', '--preemphasis-coefficient', '--window-type', '--num-ceps', '--cepstral-lifter', '--n-fft', '--deltas', '--cmvn', '--shard', '--jobs', '--concat']) {

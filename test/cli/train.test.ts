@@ -39,7 +39,7 @@ test('speech-ssl train: config mistakes exit 2 naming the file and field, before
   assert.match(r.stderr, /train\.maxSteps: expected a finite number, got "zero"/);
   r = run('--config', config, '--out', join(dir, 'o'), '--max-step', '3');
   assert.equal(r.status, 2);
-  assert.match(r.stderr, /unknown option: --max-step/);
+  assert.match(r.stderr, /unknown option: --max-step \(did you mean --max-steps\?\)/);
   assert.match(spawnSync(cliPath, ['train', '--help'], { encoding: 'utf8' }).stdout, /--resume/);
 });
 

@@ -51,10 +51,11 @@ test('speech-ssl eval probe / knn / pnmi / abx on a per-utterance folder named {
   const probe = run('eval', 'probe', feats, '--out', join(dir, 'probe.json'));
   assert.equal(probe.code, 0, probe.err);
   assert.match(probe.out, /fold\s+train\s+test\s+acc probe/);
+  assert.doesNotMatch(probe.out, /\{/, 'no JSON after the table without --json');
   const pj = JSON.parse(readFileSync(join(dir, 'probe.json'), 'utf8'));
   assert.deepEqual(pj.folds.map((f: { fold: string }) => f.fold), ['ann', 'bob', 'cyd']);
   assert.equal(pj.mean.probe, 1);
-  const knn = run('eval', 'knn', feats, '--k', '3,9');
+  const knn = run('eval', 'knn', feats, '--k', '3,9', '--json');
   assert.equal(knn.code, 0, knn.err);
   assert.equal(JSON.parse(knn.out.trim().split('\n').pop()!).mean['k=3'], 1);
   // Cluster ids = the digit for every frame: PNMI 1 against the digit over speech frames.
@@ -64,13 +65,13 @@ test('speech-ssl eval probe / knn / pnmi / abx on a per-utterance folder named {
     return new Array(frames).fill(n[0]).join(' ');
   });
   writeFileSync(join(dir, 'x.km'), km.join('\n') + '\n');
-  const pnmi = run('eval', 'pnmi', feats, '--km', join(dir, 'x.km'));
+  const pnmi = run('eval', 'pnmi', feats, '--km', join(dir, 'x.km'), '--json');
   assert.equal(pnmi.code, 0, pnmi.err);
   const q = JSON.parse(pnmi.out.trim().split('\n').pop()!);
   assert.ok(Math.abs(q.pnmi - 1) < 1e-12 && q.phonePurity === 1);
   writeFileSync(join(dir, 'short.km'), km.slice(1).join('\n') + '\n');
   assert.match(run('eval', 'pnmi', feats, '--km', join(dir, 'short.km')).err, /short\.km: 35 label lines for 36 utterances/);
-  const abx = run('eval', 'abx', feats, '--per-cell', '2');
+  const abx = run('eval', 'abx', feats, '--per-cell', '2', '--json');
   assert.equal(abx.code, 0, abx.err);
   const a = JSON.parse(abx.out.trim().split('\n').pop()!);
   assert.equal(a.withinSpeaker, 0);

@@ -54,7 +54,7 @@ test('speech-ssl eval knn|probe --random-init: train split fitted, test split sc
   const dir = mkdtempSync(join(tmpdir(), 'image-eval-cli-'));
   const configFile = join(dir, 'run.json');
   writeFileSync(configFile, JSON.stringify(runConfig));
-  const knn = await runCli(['eval', 'knn', '--random-init', configFile, '--k', '1,3', '--backend', 'cpu', '--out', join(dir, 'knn.json')]);
+  const knn = await runCli(['eval', 'knn', '--random-init', configFile, '--k', '1,3', '--backend', 'cpu', '--out', join(dir, 'knn.json'), '--json']);
   assert.equal(knn.code, 0, knn.stderr);
   const line = JSON.parse(knn.stdout.trim().split('\n').at(-1)!) as { train: number; test: number; accuracy: Record<string, number>; skipped: number; classes: string[] };
   assert.deepEqual([line.train, line.test, line.skipped], [18, 6, 1]);
@@ -62,7 +62,7 @@ test('speech-ssl eval knn|probe --random-init: train split fitted, test split sc
   assert.deepEqual(Object.keys(line.accuracy), ['k=1', 'k=3']);
   for (const v of Object.values(line.accuracy)) assert.ok(v >= 0 && v <= 1 && Number.isInteger(v * 6), String(v));
   assert.match(knn.stderr, /skipped .*broken\.png/);
-  const probe = await runCli(['eval', 'probe', '--random-init', configFile, '--backend', 'cpu', '--max-train', '9']);
+  const probe = await runCli(['eval', 'probe', '--random-init', configFile, '--backend', 'cpu', '--max-train', '9', '--json']);
   assert.equal(probe.code, 0, probe.stderr);
   assert.match(probe.stdout, /"train":9,"test":6/);
   const both = await runCli(['eval', 'knn', '--random-init', configFile, '--checkpoint', dir]);

@@ -5,10 +5,10 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { installPlan } from '../../scripts/setup-cuda.ts';
 
-test('setup:cuda forces onnxruntime-node\'s installer (the CUDA 12 manifest on linux/x64), overriding the .npmrc skip', () => {
+test('setup:cuda forces onnxruntime-node\'s installer (the CUDA 12 manifest on linux/x64), overriding an npm-config skip', () => {
   const plan = installPlan();
   assert.ok(existsSync(plan.args[0]), plan.args[0]);
-  // npm exports the project's .npmrc setting to scripts; the installer must still see cuda12.
+  // npm exports config settings (an .npmrc's, a user's) to scripts; the installer must still see cuda12.
   const require = createRequire(import.meta.url);
   const utils = require(join(plan.cwd, 'script', 'install-utils.js')) as { parseInstallFlag(): unknown };
   const saved = { a: process.env.ONNXRUNTIME_NODE_INSTALL, b: process.env.npm_config_onnxruntime_node_install };

@@ -69,6 +69,6 @@ export const TINY_TRAIN = [
  * feature stages use; branch onnx-cli). Without it the recipe tests stop before those stages.
  */
 export function extractTakesModels(): boolean {
-  const r = spawnSync(join(repoRoot, 'bin/speech-ssl'), ['extract', '--help'], { encoding: 'utf8' });
+  const r = spawnSync(join(repoRoot, 'bin/speech-ssl.js'), ['extract', '--help'], { encoding: 'utf8' });
   return /checkpoint-dir\|run-dir/.test(r.stdout);
 }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Rng } from '../../src/util/rng.ts';
 import { encodeNpy, decodeNpy, writeNpy, readNpy, readNpyRows } from '../../src/util/npy.ts';
 import { Args } from '../../src/util/args.ts';
+import { editDistance, nearestName } from '../../src/util/nearest-name.ts';
 import { InputError } from '../../src/util/errors.ts';
 
 test('rng: same seed same stream; state save/restore resumes exactly', () => {
@@ -64,5 +65,28 @@ test('args: kebab options, booleans, typed getters name the flag, unknown option
   a.rejectUnknown();
   const b = new Args(['--jobs', 'two', '--typo', '1']);
   assert.throws(() => b.int('jobs'), /--jobs: expected a number/);
-  assert.throws(() => b.rejectUnknown(), /unknown option: --typo/);
+  assert.throws(() => b.rejectUnknown(), /unknown option: --typo$/);
+});
+
+test('args: an unknown option names the nearest option the command reads, asks about, or takes as a flag', () => {
+  const a = new Args(['--num-mel-bin', '80', '--frame-shfit', '10', '--concta', '--no-resum', '--xyz', '1'], ['concat', 'resume']);
+  a.int('num-mel-bins');
+  a.has('frame-shift');
+  assert.throws(
+    () => a.rejectUnknown(),
+    (e: Error) => e.message === 'unknown options: --num-mel-bin (did you mean --num-mel-bins?), --frame-shfit (did you mean --frame-shift?), --concta (did you mean --concat?), --no-resum (did you mean --no-resume?), --xyz',
+  );
+});
+
+test('nearestName: a plausible typo (edits, a swap, a prefix) finds its name; an unrelated word does not', () => {
+  assert.equal(editDistance('frame-shfit', 'frame-shift'), 1);
+  assert.equal(editDistance('kitten', 'sitting'), 3);
+  assert.equal(editDistance('', 'abc'), 3);
+  const known = ['num-mel-bins', 'num-ceps', 'frame-shift', 'frame-length', 'out'];
+  assert.equal(nearestName('num-mel-bin', known), 'num-mel-bins');
+  assert.equal(nearestName('frmae-length', known), 'frame-length');
+  assert.equal(nearestName('num-c', known), 'num-ceps');
+  assert.equal(nearestName('num', known), undefined, 'a prefix of two names is ambiguous');
+  assert.equal(nearestName('seed', known), undefined);
+  assert.equal(nearestName('ot', known), 'out');
 });

@@ -27,6 +27,7 @@ const isImageMode = (m: string): m is ImageMode => (IMAGE_MODES as readonly stri
 
 const command: Command = {
   summary: 'evaluate features: linear probe, kNN, PNMI/purity of clusters, ABX',
+  booleanFlags: ['json'],
   usage: `speech-ssl eval <probe|knn|pnmi|abx> FEATURES [options]
 
 FEATURES: a folder of per-utterance .npy (names = relative paths), or shards / a .npy matrix with
@@ -35,6 +36,7 @@ Labels and groups come from the names: --label-field 0 --group-field 1 (fields o
 FSDD's {digit}_{speaker}_{index}) or a regex with one capture group.
 
 common:   --split NAME  --manifest FILE  --names FILE  --label-field F (0)  --group-field F (1)  --out FILE.json
+          --json (print the result as one JSON line instead of the table)
 probe:    mean-pooled features, multinomial logistic regression (standardised, L-BFGS, --l2 ${PROBE_DEFAULTS.l2},
           --max-iter ${PROBE_DEFAULTS.maxIter}); leave-one-group-out, or --train-list/--test-list FILE
 knn:      same splits; cosine kNN with exp(sim/T) votes: --k 20,200 --temperature 0.07
@@ -54,6 +56,11 @@ ${IMAGE_EVAL_USAGE}`,
     const labelSpec = parseFieldSpec(args.string('label-field', '0'), '--label-field');
     const groupSpec = parseFieldSpec(args.string('group-field', '1'), '--group-field');
     const out = args.string('out');
+    // Tables for people; the result as one JSON line on stdout only with --json (and always in --out).
+    const asJson = args.bool('json');
+    const print = (table: string) => {
+      if (!asJson) process.stdout.write(table);
+    };
     const labels = encodeValues(corpus.names.map((n) => fieldOf(n, labelSpec)));
     let result: Record<string, unknown>;
     if (mode === 'probe' || mode === 'knn') {
@@ -67,10 +74,10 @@ ${IMAGE_EVAL_USAGE}`,
       const x = pooledFeatures(corpus);
       const d = corpus.set.dims, C = labels.names.length;
       const summary = mode === 'probe' ? evaluateProbeFolds(x, labels.ids, d, C, folds, { l2, maxIter }) : evaluateKnnFolds(x, labels.ids, d, C, folds, ks, temperature);
-      process.stdout.write(summaryTable(summary));
+      print(summaryTable(summary));
       result = { mode, ...summary, classes: labels.names, config: mode === 'probe' ? { l2, maxIter } : { ks, temperature } };
     } else if (mode === 'pnmi') {
-      result = runPnmi(args, corpus, labels);
+      result = runPnmi(args, corpus, labels, print);
     } else {
       const distance = args.choice<FrameDistance>('distance', ['angular', 'cosine'], ABX_DEFAULTS.distance);
       const maxPerCell = args.int('per-cell', ABX_DEFAULTS.maxPerCell);
@@ -80,12 +87,12 @@ ${IMAGE_EVAL_USAGE}`,
       const frames = readAllUtterances(corpus);
       const items = frames.map((f, i) => ({ frames: f, category: labels.ids[i], speaker: speakers.ids[i] }));
       const r = abx(items, corpus.set.dims, new Rng(seed), { distance, maxPerCell });
-      process.stdout.write(formatTable(['condition', 'ABX error %', 'cells'], [['within speaker', 100 * r.withinSpeaker, r.withinCells], ['across speaker', 100 * r.acrossSpeaker, r.acrossCells]]));
+      print(formatTable(['condition', 'ABX error %', 'cells'], [['within speaker', 100 * r.withinSpeaker, r.withinCells], ['across speaker', 100 * r.acrossSpeaker, r.acrossCells]]));
       result = { mode, ...r, config: { distance, maxPerCell, seed } };
     }
     const json = { ...result, features: input, utterances: corpus.utterances.length, dims: corpus.set.dims };
     if (out) writeFileAtomic(out, JSON.stringify(json, null, 2) + '\n');
-    process.stdout.write(JSON.stringify(json) + '\n');
+    if (asJson) process.stdout.write(JSON.stringify(json) + '\n');
     return 0;
   },
 };
@@ -110,7 +117,7 @@ function summaryTable(s: FoldSummary): string {
   return formatTable(['fold', 'train', 'test', ...cols.map((c) => `acc ${c}`)], rows);
 }
 
-function runPnmi(args: Args, corpus: EvalCorpus, labels: { ids: Int32Array; names: string[] }): Record<string, unknown> {
+function runPnmi(args: Args, corpus: EvalCorpus, labels: { ids: Int32Array; names: string[] }, print: (table: string) => void): Record<string, unknown> {
   const kmFile = args.string('km'), centroidsArg = args.string('centroids'), refFile = args.string('ref');
   const energyArg = args.string('energy', refFile ? 'none' : 'c0');
   const dynamicRangeDb = args.number('dynamic-range-db', SPEECH_FRAME_DEFAULTS.dynamicRangeDb);
@@ -147,7 +154,7 @@ function runPnmi(args: Args, corpus: EvalCorpus, labels: { ids: Int32Array; name
     return { ref, cluster: cl, mask };
   });
   const q = clusterQuality(jointCounts(pairs, numRef, k));
-  process.stdout.write(formatTable(['metric', 'value'], [['phone purity', q.phonePurity], ['cluster purity', q.clusterPurity], ['PNMI', q.pnmi], ['frames', q.frames], ['clusters used', `${q.clustersUsed}/${k}`], ['reference labels', q.refLabelsUsed]]));
+  print(formatTable(['metric', 'value'], [['phone purity', q.phonePurity], ['cluster purity', q.clusterPurity], ['PNMI', q.pnmi], ['frames', q.frames], ['clusters used', `${q.clustersUsed}/${k}`], ['reference labels', q.refLabelsUsed]]));
   return { mode: 'pnmi', ...q, k, speechFrames: frames ? speech : total, totalFrames: total, config: { energy: energyArg, dynamicRangeDb, reference: refFile ?? 'utterance label' } };
 }
 

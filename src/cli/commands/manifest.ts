@@ -1,4 +1,4 @@
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Command } from '../command.ts';
 import type { Args } from '../../util/args.ts';
 import { InputError } from '../../util/errors.ts';
@@ -25,7 +25,7 @@ const command: Command = {
     const validPercent = args.number('valid-percent', 0);
     if (!(validPercent >= 0 && validPercent <= 1)) throw new InputError(`a fraction in [0, 1] (as fairseq's --valid-percent), got ${validPercent}`, { field: '--valid-percent' });
     const seed = args.int('seed', 42);
-    const validOut = args.string('valid-out', join(dirname(resolve(out)), 'valid.tsv'));
+    const validOut = args.string('valid-out', join(dirname(out), 'valid.tsv'));
     args.rejectUnknown();
     const r = buildManifests({ root, trainOut: out, validOut: validPercent > 0 ? validOut : null, validPercent, seed });
     for (const f of r.failures) process.stderr.write(`manifest: skipped ${f.path}: ${f.message}\n`);

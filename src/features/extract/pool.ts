@@ -5,20 +5,13 @@
  * replaced, so one crash never stops the corpus.
  */
 import { Worker } from 'node:worker_threads';
+import { workerImportCode } from '../../util/module-file.ts';
 import type { OptionValues } from '../feature-options.ts';
 import type { ExtractResult, ExtractTask } from './process-task.ts';
 import type { WorkerInit } from './worker.ts';
 
 function bootstrapCode(): string {
-  const workerUrl = new URL('./worker.ts', import.meta.url).href;
-  let tsxApi: string | null = null;
-  try {
-    tsxApi = import.meta.resolve('tsx/esm/api');
-  } catch {
-    tsxApi = null;
-  }
-  if (!tsxApi) return `import(${JSON.stringify(workerUrl)})`;
-  return `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(workerUrl)}); })`;
+  return workerImportCode(import.meta.url, './worker');
 }
 
 function startWorker(init: WorkerInit): Promise<Worker> {

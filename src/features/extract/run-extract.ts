@@ -4,8 +4,8 @@
  * thread or on worker threads, and report: a progress bar, one stderr line per failed file, a
  * failures.tsv, and a summary. Feature computation is entirely behind the Featurizer interface.
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { writeFileAtomic } from '../../util/atomic.ts';
 import { InputError } from '../../util/errors.ts';
 import { Progress, formatNumber } from '../../util/progress.ts';
@@ -82,10 +82,37 @@ function writeConfig(outDir: string, f: Featurizer): void {
   const text = JSON.stringify(f.config, null, 2) + '\n';
   if (existsSync(file)) {
     const old = readFileSync(file, 'utf8');
-    if (old !== text) throw new InputError(`${outDir} holds features made with a different configuration (see features.json); use another --out, or delete it`, { field: '--out' });
+    if (old !== text && comparableConfig(old) !== comparableConfig(text)) throw new InputError(`${outDir} holds features made with a different configuration (see features.json); use another --out, or delete it`, { field: '--out' });
     return;
   }
   writeFileAtomic(file, text);
+}
+
+/**
+ * A features.json text with its model paths (`model`, `checkpoint`, at any depth) made canonical: the
+ * same model named by a relative path, an absolute one, or through a symbolic link is the same
+ * configuration. Text that is not JSON is compared as it is.
+ */
+export function comparableConfig(text: string): string {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return text;
+  }
+  const canon = (v: unknown, key?: string): unknown => {
+    if (typeof v === 'string' && (key === 'model' || key === 'checkpoint')) {
+      try {
+        return realpathSync(resolve(v));
+      } catch {
+        return resolve(v);
+      }
+    }
+    if (Array.isArray(v)) return v.map((x) => canon(x));
+    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, canon(x, k)]));
+    return v;
+  };
+  return JSON.stringify(canon(value));
 }
 
 function oneLine(s: string): string {
