@@ -5,13 +5,13 @@ import { buildData, type DataInfo } from '../data/registry.ts';
 import type { WaveformLoader } from '../data/waveform.ts';
 import { METHODS, type MethodRegistry } from '../methods/registry.ts';
 import { Fields, type JsonValue } from '../util/fields.ts';
-import { InputError } from '../util/errors.ts';
+import { InputError, errorMessage } from '../util/errors.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { Rng } from '../util/rng.ts';
 import { mixSeed } from '../util/seed.ts';
 import { readRunConfig, type RunConfig } from './config.ts';
 import type { RunMethod } from './losses.ts';
-import { loadCheckpoint } from './checkpoint.ts';
+import { loadCheckpoint, type CheckpointContents, type ModelJson } from './checkpoint.ts';
 import { Trainer, type TrainerHooks } from './trainer.ts';
 
 /**
@@ -103,14 +103,36 @@ export function writeRunConfig(outDir: string, config: RunConfig): void {
 }
 
 /**
- * Resumes a built run from the latest checkpoint under its out folder, after checking that the
- * checkpoint's encoder and methods are the ones the config builds. Returns the folder, or undefined
- * when there is no checkpoint yet (the run starts from scratch).
+ * Resumes a built run from the newest intact checkpoint under its out folder, after checking that the
+ * checkpoint's encoder and methods are the ones the config builds. A newer checkpoint that fails to load
+ * (a damaged file, a checksum mismatch) is set aside as `step-<n>.damaged` and the next older one is
+ * tried; `onSkip` hears about each (the CLI prints it). Returns the folder, or undefined when there is no
+ * checkpoint yet (the run starts from scratch).
  */
-export function resumeLatest(run: BuiltRun): string | undefined {
-  const latest = run.trainer.store.latest();
-  if (!latest) return undefined;
-  const saved = loadCheckpoint(latest).model;
+export function resumeLatest(run: BuiltRun, onSkip?: (dir: string, problem: string) => void): string | undefined {
+  const store = run.trainer.store;
+  const steps = store.steps();
+  for (let i = steps.length - 1; i >= 0; i--) {
+    const dir = store.pathOf(steps[i]);
+    let contents: CheckpointContents;
+    try {
+      contents = loadCheckpoint(dir);
+    } catch (e) {
+      if (!(e instanceof InputError)) throw e;
+      const problem = errorMessage(e);
+      if (i === 0) throw new InputError(`no intact checkpoint to resume from; the oldest fails to load: ${problem}`, { file: store.dir });
+      store.setAside(steps[i]);
+      onSkip?.(dir, problem);
+      continue;
+    }
+    checkSameModel(run, dir, contents.model);
+    run.trainer.resumeFrom(dir, contents);
+    return dir;
+  }
+  return undefined;
+}
+
+function checkSameModel(run: BuiltRun, latest: string, saved: ModelJson): void {
   const now = run.trainer.modelDescription();
   if (JSON.stringify(saved.encoder) !== JSON.stringify(now.encoder)) {
     throw new InputError(`the checkpoint's encoder (${JSON.stringify(saved.encoder)}) differs from the config's (${JSON.stringify(now.encoder)})`, { file: latest, field: 'encoder' });
@@ -121,8 +143,6 @@ export function resumeLatest(run: BuiltRun): string | undefined {
     }
   });
   if (now.methods.length !== saved.methods.length) throw new InputError(`the checkpoint has ${saved.methods.length} methods, the config ${now.methods.length}`, { file: latest, field: 'methods' });
-  run.trainer.resumeFrom(latest);
-  return latest;
 }
 
 export function hasCheckpoint(outDir: string): boolean {

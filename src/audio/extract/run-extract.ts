@@ -6,7 +6,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { writeFileAtomic } from '../../util/atomic.ts';
+import { processAlive, tempOwner, writeFileAtomic } from '../../util/atomic.ts';
 import { InputError } from '../../util/errors.ts';
 import { Progress, formatNumber } from '../../util/progress.ts';
 import { createFeaturizer, type Featurizer } from '../featurizer.ts';
@@ -53,9 +53,10 @@ export interface ExtractSummary {
   shardFiles?: { npy: string; len: string };
 }
 
-const TEMP_NAME = /^\.(.+)\.\d+\.\d+\.tmp$/;
-
-/** Removes temp files a killed run left behind for the outputs in `paths` (other shards' are left alone). */
+/**
+ * Removes temp files that processes now gone left behind for the outputs in `paths` (other shards' are
+ * left alone, and so are those of a run still going, which may write into the same folder).
+ */
 export function removeStaleTemps(paths: readonly string[]): number {
   const byDir = new Map<string, Set<string>>();
   for (const p of paths) {
@@ -67,8 +68,8 @@ export function removeStaleTemps(paths: readonly string[]): number {
   for (const [dir, names] of byDir) {
     if (!existsSync(dir)) continue;
     for (const f of readdirSync(dir)) {
-      const m = TEMP_NAME.exec(f);
-      if (m && names.has(m[1])) {
+      const owner = tempOwner(f);
+      if (owner && names.has(owner.target) && !processAlive(owner.pid)) {
         rmSync(join(dir, f), { force: true, recursive: true });
         removed++;
       }

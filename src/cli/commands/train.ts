@@ -14,6 +14,7 @@ import { formatNumber } from '../../util/progress.ts';
 import { copyFeatureConfigIntoRun } from '../../train/feature-config.ts';
 import type { JsonValue } from '../../util/fields.ts';
 import { writeRunReport } from '../../report/run-report.ts';
+import { acquireFolderLock } from '../../util/folder-lock.ts';
 
 const usage = `speech-ssl train --config FILE --out DIR [options]
 
@@ -90,6 +91,17 @@ export async function runTrain(args: Args, deps?: RunDeps): Promise<number> {
   if (seed !== undefined) sets.push(`seed=${seed}`);
   if (maxSteps !== undefined) sets.push(`train.maxSteps=${maxSteps}`);
   const raw = applyOverrides(readConfigFile(configFile), sets);
+  // One run per folder: a second `train` into the same --out is refused while this one holds it.
+  const lock = acquireFolderLock(out, `speech-ssl train --out ${out}${resume ? ' --resume' : ''}`);
+  if (lock.tookOverFrom) process.stderr.write(`speech-ssl train: ${out} was locked by process ${lock.tookOverFrom.pid}, which is gone; taking it over\n`);
+  try {
+    return await trainLocked(out, resume, configFile, backend, progress, raw, deps);
+  } finally {
+    lock.release();
+  }
+}
+
+async function trainLocked(out: string, resume: boolean, configFile: string, backend: (typeof BACKEND_CHOICES)[number], progress: boolean, raw: unknown, deps?: RunDeps): Promise<number> {
   const active = await initBackend(backend, (m) => process.stderr.write(`speech-ssl train: ${m}\n`));
   process.stderr.write(`speech-ssl train: backend ${active}\n`);
   const showBar = progress && Boolean(process.stderr.isTTY);
@@ -103,7 +115,7 @@ export async function runTrain(args: Args, deps?: RunDeps): Promise<number> {
   });
   try {
     if (resume) {
-      const from = resumeLatest(run);
+      const from = resumeLatest(run, (dir, problem) => process.stderr.write(`speech-ssl train: ${dir} cannot be used (${problem}); set aside as ${dir}.damaged, trying the one before\n`));
       process.stderr.write(from ? `speech-ssl train: resuming from ${from} (step ${run.trainer.step})\n` : 'speech-ssl train: no checkpoint yet; starting from scratch\n');
     } else if (run.trainer.store.steps().length > 0) {
       throw new InputError('already holds checkpoints; pass --resume to continue that run, or choose another --out', { file: out });
