@@ -1,6 +1,7 @@
 import { mkdirSync, renameSync, writeFileSync, rmSync, existsSync } from 'node:fs';
 import { dirname, join, basename } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { isWriteFailure } from './write-failure.ts';
 
 /**
  * A temp path in the same folder as `path` (so a rename is atomic on one filesystem), unique to this
@@ -46,6 +47,8 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
     renameSync(tmp, path);
   } catch (e) {
     if (existsSync(tmp)) rmSync(tmp, { force: true });
+    // Name the file the caller asked for, not the temp name.
+    if (isWriteFailure(e)) e.path = path;
     throw e;
   }
 }

@@ -4,6 +4,7 @@
  * by the main thread). Never throws: a failure comes back as a result naming the problem.
  */
 import { InputError, errorMessage } from '../../util/errors.ts';
+import { describeWriteFailure, isWriteFailure } from '../../util/write-failure.ts';
 import type { Featurizer } from '../featurizer.ts';
 import { featurizeFile } from './featurize-file.ts';
 import { writeMatrixNpy } from './npy-writers.ts';
@@ -22,6 +23,7 @@ export type ExtractResult =
 
 /** The problem without the "file: " prefix InputError adds (the failure row names the file already). */
 export function problemOf(e: unknown, path: string): string {
+  if (isWriteFailure(e)) return describeWriteFailure(e);
   const msg = errorMessage(e);
   if (e instanceof InputError && e.file && msg.startsWith(`${e.file}: `)) return msg.slice(e.file.length + 2);
   if (msg.startsWith(`${path}: `)) return msg.slice(path.length + 2);
