@@ -60,6 +60,10 @@ function openSource(input: string | Uint8Array, name?: string): Source {
     }
     size = st.size;
   } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' && input.includes('\uFFFD')) {
+      // A folder scan decodes names as UTF-8; bytes that are not UTF-8 become U+FFFD and the path no longer exists.
+      throw new InputError('cannot read: the file name is not valid UTF-8 (its undecodable bytes show as \uFFFD); rename the file', { file: input });
+    }
     throw new InputError(`cannot read: ${errorMessage(e)}`, { file: input });
   }
   // The first 64 KiB (the whole of most utterances) in one read; headers and small files come from it.

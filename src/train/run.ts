@@ -64,6 +64,7 @@ export async function buildRun(raw: unknown, opts: RunOptions): Promise<BuiltRun
   const encoder = await opts.deps.buildEncoder(config.encoder, { data: data.info, seed: config.seed });
   const methods: RunMethod[] = [];
   try {
+    checkEncoderInput(encoder, data.info, opts.file);
     for (const [i, r] of resolved.entries()) {
       const method = await r.def.create(r.cfg, {
         key: r.entry.key,
@@ -95,6 +96,23 @@ export async function buildRun(raw: unknown, opts: RunOptions): Promise<BuiltRun
       encoder.dispose();
     },
   };
+}
+
+/**
+ * The encoder must read what the data gives: a waveform frontend waveforms, a feature frontend frames of
+ * `inputDim` values. Checked before anything is trained or written (a mismatch used to surface as a stack
+ * trace from the first forward, after config.json was written).
+ */
+function checkEncoderInput(encoder: Encoder, info: DataInfo, file: string | undefined): void {
+  const c = encoder.config as { inputDim?: unknown; frontend?: unknown };
+  if (info.image || typeof c.inputDim !== 'number') return;
+  const readsWaveform = c.frontend === 'waveform';
+  if (readsWaveform !== info.isWaveform) {
+    throw new InputError(`the encoder's frontend "${String(c.frontend)}" reads ${readsWaveform ? 'waveforms' : 'feature frames'}, but data.kind "${info.kind}" gives ${info.isWaveform ? 'waveforms' : 'feature frames'}`, { file, field: 'encoder.frontend' });
+  }
+  if (!readsWaveform && c.inputDim !== info.inputDims) {
+    throw new InputError(`${c.inputDim} values per frame expected, but the training features have ${info.inputDims} dims (set encoder.inputDim: ${info.inputDims})`, { file, field: 'encoder.inputDim' });
+  }
 }
 
 /** Writes the resolved config beside the checkpoints (a resume without --config reads it). */

@@ -153,7 +153,7 @@ export async function runExtract(o: ExtractOptions): Promise<ExtractSummary> {
       skipped = items.length;
       tasks = [];
     } else {
-      tasks = items.map((it, i) => ({ index: i, path: it.path, rel: it.rel, out: null }));
+      tasks = items.map((it, i) => ({ index: i, path: it.path, rel: it.rel, out: null, declared: it.declared }));
       writer = new ConcatShardWriter(shardFiles.npy, shardFiles.len);
     }
   } else {
@@ -168,7 +168,7 @@ export async function runExtract(o: ExtractOptions): Promise<ExtractSummary> {
     tasks = [];
     items.forEach((it, i) => {
       if (!o.overwrite && completeOutput(outs[i], log)) skipped++;
-      else tasks.push({ index: i, path: it.path, rel: it.rel, out: outs[i] });
+      else tasks.push({ index: i, path: it.path, rel: it.rel, out: outs[i], declared: it.declared });
     });
   }
 

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, rmdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Command } from '../command.ts';
@@ -92,12 +92,15 @@ export async function runTrain(args: Args, deps?: RunDeps): Promise<number> {
   if (maxSteps !== undefined) sets.push(`train.maxSteps=${maxSteps}`);
   const raw = applyOverrides(readConfigFile(configFile), sets);
   // One run per folder: a second `train` into the same --out is refused while this one holds it.
+  const existed = existsSync(out);
   const lock = acquireFolderLock(out, `speech-ssl train --out ${out}${resume ? ' --resume' : ''}`);
   if (lock.tookOverFrom) process.stderr.write(`speech-ssl train: ${out} was locked by process ${lock.tookOverFrom.pid}, which is gone; taking it over\n`);
   try {
     return await trainLocked(out, resume, configFile, backend, progress, raw, deps);
   } finally {
     lock.release();
+    // A run refused before its first write leaves no empty folder behind.
+    if (!existed && readdirSync(out).length === 0) rmdirSync(out);
   }
 }
 
