@@ -2,6 +2,7 @@ import { existsSync, readFileSync, readdirSync, renameSync, rmSync, statSync, wr
 import { join } from 'node:path';
 import { isStaleTemp, writeDirAtomic, writeFileAtomic } from '../util/atomic.ts';
 import { InputError } from '../util/errors.ts';
+import { isWriteFailure } from '../util/write-failure.ts';
 import type { JsonValue } from '../util/fields.ts';
 import { readSafetensors, writeSafetensors, type NamedArray } from './safetensors.ts';
 import { CHECKSUM_FILE, verifyChecksums, writeChecksums } from '../checkpoint/checksums.ts';
@@ -65,7 +66,13 @@ export type CheckpointFileHook = (file: string) => void;
 export function saveCheckpoint(dir: string, c: CheckpointContents, afterFile?: CheckpointFileHook): void {
   writeDirAtomic(dir, (tmp) => {
     const put = (name: string, write: (path: string) => void) => {
-      write(join(tmp, name));
+      try {
+        write(join(tmp, name));
+      } catch (e) {
+        // A full or read-only disk: name the checkpoint, not its temporary folder (which is removed).
+        if (isWriteFailure(e)) e.path = join(dir, name);
+        throw e;
+      }
       afterFile?.(join(tmp, name));
     };
     put('model.json', (p) => writeFileSync(p, JSON.stringify(c.model, null, 1) + '\n'));

@@ -5,13 +5,17 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main.ts';
 import { readNpy } from '../../src/util/npy.ts';
 import { writeGoodCorpus } from '../cli/cli-helpers.ts';
 import { faultyDisk } from './faulty-disk.ts';
+import { Args } from '../../src/util/args.ts';
+import { runTrain } from '../../src/cli/commands/train.ts';
+import { describeWriteFailure, isWriteFailure } from '../../src/util/write-failure.ts';
+import { buildTinyEncoder, TINY_METHODS, tinyRunConfig, writeTinyShard } from '../train/fixtures/tiny.ts';
 
 /** Runs the CLI in this process (the fault injection lives here), capturing stderr. */
 async function cli(args: string[]): Promise<{ code: number; stderr: string }> {
@@ -89,4 +93,31 @@ test('extract into a read-only folder: one line naming the file and the reason, 
   assert.equal(r.code, 1, r.stderr);
   assert.equal(r.stderr.trim(), `speech-ssl extract: cannot write ${join(out, 'features.json')}: read-only file system (EROFS)`.replace(/features\.json/, (m) => m), r.stderr);
   assert.equal(statSync(out).isDirectory() && readdirSync(out).length, 0);
+});
+
+test('train onto a disk that fills up at a checkpoint: a write failure naming the checkpoint, lock released, no temp folder', async () => {
+  const feats = join(dir, 'feats');
+  writeTinyShard(feats, 'train', 8, 3, 1);
+  const config = tinyRunConfig(feats, {
+    data: { kind: 'features', train: { features: join(feats, 'train') }, batchSize: 4, maxFrames: 16 },
+    train: { maxSteps: 4, updateFreq: 1, logEvery: 1, checkpointEvery: 2, keepLast: 2 },
+  });
+  const file = join(dir, 'train.json');
+  writeFileSync(file, JSON.stringify(config));
+  const out = join(dir, 'train-full');
+  mkdirSync(join(out, 'checkpoints'), { recursive: true });
+  const disk = faultyDisk(join(out, 'checkpoints'), 'ENOSPC', 0);
+  let failure: unknown;
+  try {
+    await runTrain(new Args(['--config', file, '--out', out, '--backend', 'cpu', '--no-progress'], ['resume', 'progress']), { buildEncoder: buildTinyEncoder, methods: TINY_METHODS });
+  } catch (e) {
+    failure = e;
+  } finally {
+    disk.restore();
+  }
+  assert.ok(isWriteFailure(failure), `a write failure: ${String(failure)}`);
+  assert.equal(describeWriteFailure(failure), `cannot write ${join(out, 'checkpoints', 'step-000000002', 'model.json')}: no space left on the device (ENOSPC)`);
+  assert.deepEqual(readdirSync(join(out, 'checkpoints')), [], 'the half-written checkpoint folder is removed');
+  assert.ok(!existsSync(join(out, '.lock')), 'the lock is released');
+  assert.equal(readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').length, 2, 'the steps done are logged');
 });
