@@ -22,9 +22,11 @@ Trains an encoder with one or more self-supervised methods (see docs/trainer.md 
 
 Options:
   --config FILE     run config, JSON or YAML (with --resume, defaults to DIR/config.json)
-  --out DIR         run folder: config.json, metrics.jsonl, checkpoints/
-  --resume          continue from the latest checkpoint in DIR (exactly: same weights as an
-                    uninterrupted run); starts from scratch when DIR has none
+  --out DIR         run folder: config.json, metrics.jsonl, checkpoints/ (held with DIR/.lock while
+                    training: a second train into DIR is refused; a dead run's lock is taken over)
+  --resume          continue from the newest intact checkpoint in DIR (exactly: same weights as an
+                    uninterrupted run; a damaged newer one is set aside); starts from scratch when
+                    DIR has none
   --backend NAME    auto|tensorflow|wasm|cpu (default auto)
   --seed N          override the config's seed
   --max-steps N     override train.maxSteps
