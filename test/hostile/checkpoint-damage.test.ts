@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { buildTinyEncoder, TINY_METHODS, tinyRunConfig, writeTinyShard } from '../train/fixtures/tiny.ts';
 import { useBackend } from '../train/fixtures/backend.ts';
 import { buildRun, resumeLatest } from '../../src/train/run.ts';
-import { CheckpointStore, loadCheckpoint } from '../../src/train/checkpoint.ts';
+import { CheckpointStore, loadCheckpoint } from '../../src/checkpoint/checkpoint.ts';
 import { CHECKSUM_FILE } from '../../src/checkpoint/checksums.ts';
 
 function flipByte(file: string, fromEnd: number): void {

@@ -12,7 +12,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isStaleTemp, tempOwner, tempPathFor } from '../../src/util/atomic.ts';
 import { acquireFolderLock, LOCK_FILE } from '../../src/util/folder-lock.ts';
-import { removeStaleTemps } from '../../src/audio/extract/run-extract.ts';
+import { removeStaleTemps } from '../../src/features/extract/run-extract.ts';
 import { Args } from '../../src/util/args.ts';
 import { runTrain } from '../../src/cli/commands/train.ts';
 import { readNpy } from '../../src/util/npy.ts';

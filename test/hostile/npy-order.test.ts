@@ -9,7 +9,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeNpy, readNpy, readNpyHeader } from '../../src/util/npy.ts';
-import { openFeatureSet } from '../../src/cluster/featureSet.ts';
+import { openFeatureSet } from '../../src/cluster/feature-set.ts';
 import { runCli } from '../cli/cli-helpers.ts';
 import { encodeNpy } from '../../src/util/npy.ts';
 import { fortranNpy, truncatedNpy } from './corpus.ts';
