@@ -5,9 +5,12 @@
  * time over repeats on one thread, then on --jobs worker threads (started once, outside the timing), and
  * Meyda's MFCC on the same 400-sample frames (zero-padded to 512, as Meyda needs a power of two). CPU time
  * is printed beside wall time because these machines are shared. With --long-file it first extracts a
- * generated one-hour recording through the CLI's corpus loop and reports the process's peak RSS.
+ * generated one-hour recording through the CLI's corpus loop and reports the process's peak RSS. With
+ * --odd-rates it featurizes one second of audio whose header says 44,100 (the table path, for reference),
+ * 44,101 and 96,001 Hz (per-output resampling: issue #15), alternating, and reports each one's median
+ * wall time and the process's peak RSS.
  */
-import { closeSync, mkdtempSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Args } from '../../src/util/args.ts';
@@ -29,6 +32,27 @@ function median(xs: number[]): number {
 function cpuSeconds(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
+}
+
+/** One second of a 16-bit tone whose header declares `rate` (rate samples). */
+function writeRateWav(path: string, rate: number): void {
+  const n = rate;
+  const bytes = new Uint8Array(44 + 2 * n);
+  const v = new DataView(bytes.buffer);
+  bytes.set([0x52, 0x49, 0x46, 0x46], 0);
+  v.setUint32(4, 36 + 2 * n, true);
+  bytes.set([0x57, 0x41, 0x56, 0x45, 0x66, 0x6d, 0x74, 0x20], 8);
+  v.setUint32(16, 16, true);
+  v.setUint16(20, 1, true);
+  v.setUint16(22, 1, true);
+  v.setUint32(24, rate, true);
+  v.setUint32(28, 2 * rate, true);
+  v.setUint16(32, 2, true);
+  v.setUint16(34, 16, true);
+  bytes.set([0x64, 0x61, 0x74, 0x61], 36);
+  v.setUint32(40, 2 * n, true);
+  for (let i = 0; i < n; i++) v.setInt16(44 + 2 * i, Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / rate)), true);
+  writeFileSync(path, bytes);
 }
 
 /** Writes `seconds` of a 16 kHz 16-bit tone-plus-noise WAV in 1 MiB pieces (never whole in memory). */
@@ -65,12 +89,38 @@ function writeLongWav(path: string, seconds: number): void {
 }
 
 export async function main(argv: string[]): Promise<void> {
-  const args = new Args(argv, ['long-file']);
+  const args = new Args(argv, ['long-file', 'odd-rates']);
   const repeats = args.int('repeats', 3);
   const jobs = args.int('jobs', 2);
   const longFile = args.bool('long-file');
+  const oddRates = args.bool('odd-rates');
   args.rejectUnknown();
   const extra: Record<string, number> = {};
+
+  if (oddRates) {
+    const dir = mkdtempSync(join(tmpdir(), 'speech-ssl-bench-rates-'));
+    try {
+      const f = await createFeaturizer('fbank', { dither: 0 });
+      const rates = [44100, 44101, 96001];
+      const times = new Map<number, number[]>(rates.map((r) => [r, []]));
+      for (const r of rates) writeRateWav(join(dir, `r${r}.wav`), r);
+      for (let k = 0; k < repeats; k++) {
+        for (const r of rates) {
+          const t0 = performance.now();
+          await featurizeFile(join(dir, `r${r}.wav`), f, 'k');
+          times.get(r)!.push((performance.now() - t0) / 1000);
+        }
+      }
+      for (const r of rates) {
+        extra[`rate_${r}_seconds`] = median(times.get(r)!);
+        process.stderr.write(`1 s at ${r} Hz -> 16 kHz fbank: median ${(median(times.get(r)!) * 1000).toFixed(1)} ms over ${repeats}\n`);
+      }
+      extra.odd_rates_peak_rss_mb = process.resourceUsage().maxRSS / 1024;
+      process.stderr.write(`peak RSS ${extra.odd_rates_peak_rss_mb.toFixed(0)} MB\n`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
 
   if (longFile) {
     const dir = mkdtempSync(join(tmpdir(), 'speech-ssl-bench-long-'));

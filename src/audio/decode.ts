@@ -10,6 +10,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { InputError, errorMessage } from '../util/errors.ts';
 import { parseWavHeader, wavBytesToChannels, wavBytesToMono, type ByteReader, type WavFormat } from './wav.ts';
 import { decodeFlacStream, parseFlacHeader, type FlacInfo } from './flac.ts';
+import { checkSampleRate } from './sample-rate.ts';
 
 export type AudioFormatName = 'wav' | 'flac';
 
@@ -59,6 +60,10 @@ function openSource(input: string | Uint8Array, name?: string): Source {
     }
     size = st.size;
   } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' && input.includes('\uFFFD')) {
+      // A folder scan decodes names as UTF-8; bytes that are not UTF-8 become U+FFFD and the path no longer exists.
+      throw new InputError('cannot read: the file name is not valid UTF-8 (its undecodable bytes show as \uFFFD); rename the file', { file: input });
+    }
     throw new InputError(`cannot read: ${errorMessage(e)}`, { file: input });
   }
   // The first 64 KiB (the whole of most utterances) in one read; headers and small files come from it.
@@ -102,10 +107,25 @@ function readHeader(src: Source): Header {
   if (src.size === 0) throw new InputError('empty file (0 bytes)', { file: src.name });
   const magic = src.read(0, 4);
   const tag = String.fromCharCode(...magic);
-  if (tag === 'RIFF' || tag === 'RF64' || tag === 'RIFX') return { format: 'wav', wav: parseWavHeader(src.read, src.size, src.name) };
-  if (tag === 'fLaC' || tag.startsWith('ID3')) return { format: 'flac', flac: parseFlacHeader(src.read, src.size, src.name) };
-  const hex = Array.from(magic, (b) => b.toString(16).padStart(2, '0')).join(' ');
-  throw new InputError(`not a WAV or FLAC file (starts with bytes ${hex})`, { file: src.name });
+  let h: Header;
+  if (tag === 'RIFF' || tag === 'RF64' || tag === 'RIFX') h = { format: 'wav', wav: parseWavHeader(src.read, src.size, src.name) };
+  else if (tag === 'fLaC' || (tag.startsWith('ID3') && id3Wraps(src, 'fLaC'))) h = { format: 'flac', flac: parseFlacHeader(src.read, src.size, src.name) };
+  else {
+    const hex = Array.from(magic, (b) => b.toString(16).padStart(2, '0')).join(' ');
+    const looksMp3 = tag.startsWith('ID3') || (magic.length >= 2 && magic[0] === 0xff && (magic[1] & 0xe0) === 0xe0);
+    const what = looksMp3 ? 'an MPEG audio (MP3) file' : `starts with bytes ${hex}`;
+    throw new InputError(`not a WAV or FLAC file (${what}); only WAV and FLAC are read, whatever the file name`, { file: src.name });
+  }
+  checkSampleRate(h.format === 'wav' ? h.wav.sampleRate : h.flac.sampleRate, src.name);
+  return h;
+}
+
+/** Whether an ID3v2 tag at the start is followed by `marker` (FLAC files may carry one; MP3s usually do). */
+function id3Wraps(src: Source, marker: string): boolean {
+  const id3 = src.read(0, 10);
+  if (id3.length < 10) return false;
+  const end = 10 + ((id3[6] & 0x7f) << 21) + ((id3[7] & 0x7f) << 14) + ((id3[8] & 0x7f) << 7) + (id3[9] & 0x7f);
+  return String.fromCharCode(...src.read(end, 4)) === marker;
 }
 
 function infoOf(h: Header): AudioInfo {

@@ -3,8 +3,12 @@
  * are reduced by their gcd, the kernel has `new` phases of 2*width + orig taps, the input is zero-padded by
  * width on the left and width + orig on the right, and the output holds ceil(new * n / orig) samples.
  * `Resampler` does the same on a stream of chunks, so long recordings never need to be whole in memory;
- * `resample` is the one-shot form.
+ * `resample` is the one-shot form. A rate pair whose reduced table would pass MAX_TABLE_WEIGHTS (an odd
+ * rate such as 44,101 Hz: 16,000 phases of 44,135 taps) is computed per output sample instead
+ * (src/audio/resample-direct.ts), so the cost stays linear in the samples whatever the ratio.
  */
+import { DirectSincResampler } from './resample-direct.ts';
+
 export type ResamplingMethod = 'sinc_interp_hann' | 'sinc_interp_kaiser';
 
 export interface ResampleOptions {
@@ -21,6 +25,24 @@ export const RESAMPLE_DEFAULTS: ResampleOptions = {
   method: 'sinc_interp_hann',
   beta: 14.769656459379492,
 };
+
+/** Largest polyphase table (phases x taps) built; beyond it the weights are computed per output sample. */
+export const MAX_TABLE_WEIGHTS = 1 << 20;
+
+export interface ResamplerOptions extends ResampleOptions {
+  /** 'table': the polyphase table (torchaudio's float32 weights); 'direct': per-output weights; 'auto' picks by size. */
+  kernel: 'auto' | 'table' | 'direct';
+}
+
+/** Phases and taps of the reduced table of a rate pair (torchaudio's geometry), without building it. */
+export function tableSize(origFreq: number, newFreq: number, options: Partial<ResampleOptions> = {}): { phases: number; taps: number } {
+  const o = { ...RESAMPLE_DEFAULTS, ...options };
+  const g = gcd(origFreq, newFreq);
+  const orig = origFreq / g;
+  const target = newFreq / g;
+  const width = Math.ceil((o.lowpassFilterWidth * orig) / (Math.min(orig, target) * o.rolloff));
+  return { phases: target, taps: 2 * width + orig };
+}
 
 function gcd(a: number, b: number): number {
   while (b) [a, b] = [b, a % b];
@@ -138,8 +160,26 @@ export class Resampler {
   private emitted = 0;
   private finished = false;
 
-  constructor(readonly origFreq: number, readonly newFreq: number, options: Partial<ResampleOptions> = {}) {
-    this.kernel = origFreq === newFreq ? null : sincResampleKernel(origFreq, newFreq, options);
+  /** Set when the rate pair is resampled per output sample (no table). */
+  private readonly direct: DirectSincResampler | null = null;
+
+  constructor(readonly origFreq: number, readonly newFreq: number, options: Partial<ResamplerOptions> = {}) {
+    const { kernel: choice = 'auto', ...sinc } = options;
+    let useDirect = false;
+    if (origFreq !== newFreq) {
+      if (!Number.isInteger(origFreq) || !Number.isInteger(newFreq) || origFreq <= 0 || newFreq <= 0) {
+        throw new Error(`resample: rates must be positive integers, got ${origFreq} -> ${newFreq}`);
+      }
+      const { phases, taps } = tableSize(origFreq, newFreq, sinc);
+      useDirect = choice === 'direct' || (choice === 'auto' && phases * taps > MAX_TABLE_WEIGHTS);
+    }
+    if (useDirect) {
+      const g = gcd(origFreq, newFreq);
+      const o = { ...RESAMPLE_DEFAULTS, ...sinc };
+      if (!(o.lowpassFilterWidth > 0)) throw new Error(`resample: lowpass filter width must be positive, got ${o.lowpassFilterWidth}`);
+      this.direct = new DirectSincResampler(origFreq / g, newFreq / g, o);
+    }
+    this.kernel = origFreq === newFreq || useDirect ? null : sincResampleKernel(origFreq, newFreq, sinc);
     const width = this.kernel?.width ?? 0;
     let lo = 0;
     let hi = 0;
@@ -167,6 +207,7 @@ export class Resampler {
   }
 
   push(chunk: Float32Array): Float32Array {
+    if (this.direct) return this.direct.push(chunk);
     if (this.finished) throw new Error('Resampler: push after finish');
     if (!this.kernel) {
       this.received += chunk.length;
@@ -178,6 +219,7 @@ export class Resampler {
   }
 
   finish(): Float32Array {
+    if (this.direct) return this.direct.finish();
     if (this.finished) throw new Error('Resampler: finish called twice');
     this.finished = true;
     if (!this.kernel) return new Float32Array(0);
@@ -266,7 +308,7 @@ function polyphaseBlocks(buf: Float32Array, base: number, orig: number, W: Float
 }
 
 /** One-shot resampling of a whole signal (torchaudio.functional.resample). */
-export function resample(waveform: Float32Array, origFreq: number, newFreq: number, options: Partial<ResampleOptions> = {}): Float32Array {
+export function resample(waveform: Float32Array, origFreq: number, newFreq: number, options: Partial<ResamplerOptions> = {}): Float32Array {
   if (origFreq === newFreq) return waveform.slice();
   const r = new Resampler(origFreq, newFreq, options);
   const a = r.push(waveform);

@@ -1,9 +1,11 @@
-import { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeDirAtomic, writeFileAtomic } from '../util/atomic.ts';
+import { isStaleTemp, writeDirAtomic, writeFileAtomic } from '../util/atomic.ts';
 import { InputError } from '../util/errors.ts';
+import { isWriteFailure } from '../util/write-failure.ts';
 import type { JsonValue } from '../util/fields.ts';
 import { readSafetensors, writeSafetensors, type NamedArray } from './safetensors.ts';
+import { CHECKSUM_FILE, verifyChecksums, writeChecksums } from './checksums.ts';
 
 /**
  * A checkpoint is a folder, written atomically (built beside its final name, then renamed):
@@ -13,7 +15,8 @@ import { readSafetensors, writeSafetensors, type NamedArray } from './safetensor
  *   optimizer.safetensors  AdamW moments as `<param>.exp_avg` / `<param>.exp_avg_sq`; the per-parameter
  *                          step counts and hyper-parameters in the header's __metadata__
  *   trainer.json           step, seed, data order and position, method states, best metric, the run config
- * trainer.json is written last, so a folder that has it is complete. A run folder's checkpoints live in
+ *   checksums.sha256       SHA-256 of the four files above (`sha256sum -c` reads it), checked on load
+ * trainer.json is written before the checksums, so a folder that has it is complete. A run folder's checkpoints live in
  * `<out>/checkpoints/step-<9 digits>/`; `best.json` there names the best one.
  */
 export const CHECKPOINT_FORMAT = 'speech-ssl/checkpoint';
@@ -66,7 +69,13 @@ export type CheckpointFileHook = (file: string) => void;
 export function saveCheckpoint(dir: string, c: CheckpointContents, afterFile?: CheckpointFileHook): void {
   writeDirAtomic(dir, (tmp) => {
     const put = (name: string, write: (path: string) => void) => {
-      write(join(tmp, name));
+      try {
+        write(join(tmp, name));
+      } catch (e) {
+        // A full or read-only disk: name the checkpoint, not its temporary folder (which is removed).
+        if (isWriteFailure(e)) e.path = join(dir, name);
+        throw e;
+      }
       afterFile?.(join(tmp, name));
     };
     put('model.json', (p) => writeFileSync(p, JSON.stringify(c.model, null, 1) + '\n'));
@@ -80,12 +89,14 @@ export function saveCheckpoint(dir: string, c: CheckpointContents, afterFile?: C
     }
     put('optimizer.safetensors', (p) => writeSafetensors(p, moments, { optimizer: 'adamw', hyper: JSON.stringify(c.optimizer.hyper), steps: JSON.stringify(steps) }));
     put('trainer.json', (p) => writeFileSync(p, JSON.stringify(c.trainer) + '\n'));
+    put(CHECKSUM_FILE, () => writeChecksums(tmp, FILES));
   });
 }
 
-/** Reads a checkpoint folder; errors name the missing or malformed file. */
+/** Reads a checkpoint folder after checking its checksums; errors name the missing, damaged or malformed file. */
 export function loadCheckpoint(dir: string): CheckpointContents {
   for (const f of FILES) if (!existsSync(join(dir, f))) throw new InputError(`incomplete checkpoint: ${f} is missing`, { file: dir });
+  verifyChecksums(dir, FILES);
   const model = readJson(join(dir, 'model.json')) as unknown as ModelJson;
   if (model.format !== CHECKPOINT_FORMAT) throw new InputError(`not a speech-ssl checkpoint (format "${String(model.format)}")`, { file: join(dir, 'model.json') });
   if (model.version !== CHECKPOINT_VERSION) throw new InputError(`checkpoint version ${model.version}, this build reads ${CHECKPOINT_VERSION}`, { file: join(dir, 'model.json') });
@@ -170,12 +181,20 @@ export class CheckpointStore {
     this.removeTemporaries();
   }
 
-  /** Deletes `.step-*.tmp` folders left by a process killed while writing. */
+  /** Deletes `.step-*.tmp` folders left by a process killed while writing (never those of a live process). */
   removeTemporaries(): void {
     if (!existsSync(this.dir)) return;
     for (const n of readdirSync(this.dir)) {
-      if (n.startsWith('.') && /\.tmp(\.old)?$/.test(n) && statSync(join(this.dir, n)).isDirectory()) rmSync(join(this.dir, n), { recursive: true, force: true });
+      if (isStaleTemp(n) && statSync(join(this.dir, n)).isDirectory()) rmSync(join(this.dir, n), { recursive: true, force: true });
     }
+  }
+
+  /** Renames a damaged checkpoint to `step-<n>.damaged` (kept for inspection, no longer listed). */
+  setAside(step: number): string {
+    const to = `${this.pathOf(step)}.damaged`;
+    rmSync(to, { recursive: true, force: true });
+    renameSync(this.pathOf(step), to);
+    return to;
   }
 
   /** Drops checkpoints after `step` (a resumed run replaces them) . */

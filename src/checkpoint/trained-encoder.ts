@@ -1,3 +1,4 @@
+import { verifyChecksums } from './checksums.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -36,6 +37,7 @@ export function loadTrainedEncoder(path: string, build?: (config: Record<string,
   if (!existsSync(path)) throw new InputError('no such checkpoint or run folder', { file: path });
   const dir = resolveCheckpoint(path);
   for (const f of ['model.json', 'weights.safetensors']) if (!existsSync(join(dir, f))) throw new InputError(`incomplete checkpoint: ${f} is missing`, { file: dir });
+  verifyChecksums(dir, ['model.json', 'weights.safetensors']);
   const modelFile = join(dir, 'model.json');
   const model = readJson(modelFile) as unknown as ModelJson;
   if (model.format !== CHECKPOINT_FORMAT) throw new InputError(`not a speech-ssl checkpoint (format "${String(model.format)}")`, { file: modelFile });

@@ -6,6 +6,7 @@ import { InputError } from '../util/errors.ts';
 import { moduleExtension } from '../util/module-file.ts';
 import { nearestName } from '../util/nearest-name.ts';
 import { projectVersion } from '../util/version.ts';
+import { describeWriteFailure, isWriteFailure } from '../util/write-failure.ts';
 import type { Command } from './command.ts';
 
 const commandsDir = join(dirname(fileURLToPath(import.meta.url)), 'commands');
@@ -62,6 +63,11 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof InputError) {
       process.stderr.write(`speech-ssl ${name}: ${e.message}\n`);
       return 2;
+    }
+    if (isWriteFailure(e)) {
+      // A read-only or full output folder: the environment, not the input (what finished stays).
+      process.stderr.write(`speech-ssl ${name}: ${describeWriteFailure(e)}\n`);
+      return 1;
     }
     throw e;
   }

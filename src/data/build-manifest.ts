@@ -44,6 +44,12 @@ export function buildManifests(o: ManifestBuildOptions): ManifestBuildResult {
   const failures: ManifestBuildResult['failures'] = [];
   for (const rel of rels) {
     const path = resolve(root, rel);
+    // A .tsv line cannot hold a tab or a line break, and a name that is not UTF-8 cannot be read back.
+    const unfit = /[\t\r\n]/.test(rel) ? 'its name holds a tab or a line break, which a .tsv manifest cannot hold' : rel.includes('\uFFFD') ? 'its name is not valid UTF-8' : null;
+    if (unfit) {
+      failures.push({ path: JSON.stringify(path), message: `${unfit}; rename the file` });
+      continue;
+    }
     let numSamples: number;
     try {
       numSamples = probeAudio(path).numFrames;

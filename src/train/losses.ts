@@ -5,6 +5,7 @@ import type { EncoderInput, LossContext, Method, StepInfo } from '../methods/met
 import { toEncoderInput } from '../methods/encoder-input.ts';
 import { Rng } from '../util/rng.ts';
 import { mixSeed } from '../util/seed.ts';
+import { withDropoutStream } from '../nn/dropout.ts';
 
 /** A method as a run uses it: its key, loss weight, and the layer it reads. */
 export interface RunMethod {
@@ -55,7 +56,10 @@ export function weightedLosses(batch: Batch, encoder: Encoder, methods: RunMetho
       rng: new Rng(mixSeed(scope.seed, scope.training ? 3 : 4, scope.step, scope.micro, index)),
       training: scope.training,
     };
-    const out = m.method.loss(batch, ctx);
+    // Dropout anywhere in this method's forwards (the shared one included, when this method asks first)
+    // draws from a stream of (seed, step, micro-batch, method), like the method's own randomness.
+    const dropoutRng = new Rng(mixSeed(scope.seed, scope.training ? 6 : 7, scope.step, scope.micro, index));
+    const out = withDropoutStream(dropoutRng, () => m.method.loss(batch, ctx));
     if (out.loss.rank !== 0) throw new Error(`method "${m.key}": loss must be a scalar, got shape [${out.loss.shape}]`);
     named.set(`${m.key}/loss`, out.loss);
     for (const [k, v] of Object.entries(out.metrics ?? {})) named.set(`${m.key}/${k}`, v);

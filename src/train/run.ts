@@ -6,13 +6,13 @@ import { buildData, type DataInfo } from '../data/registry.ts';
 import type { WaveformLoader } from '../data/waveform.ts';
 import { METHODS, type MethodRegistry } from '../methods/registry.ts';
 import { Fields, type JsonValue } from '../util/fields.ts';
-import { InputError } from '../util/errors.ts';
+import { InputError, errorMessage } from '../util/errors.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { Rng } from '../util/rng.ts';
 import { mixSeed } from '../util/seed.ts';
 import { readRunConfig, type RunConfig } from './config.ts';
 import type { RunMethod } from './losses.ts';
-import { loadCheckpoint } from '../checkpoint/checkpoint.ts';
+import { loadCheckpoint, type CheckpointContents, type ModelJson } from '../checkpoint/checkpoint.ts';
 import { Trainer, type TrainerHooks } from './trainer.ts';
 
 /**
@@ -75,6 +75,7 @@ export async function buildRun(raw: unknown, opts: RunOptions): Promise<BuiltRun
   let initialised: InitFromResult | undefined;
   try {
     if (opts.initFrom) initialised = initEncoderFrom(encoder, opts.initFrom);
+    checkEncoderInput(encoder, data.info, opts.file);
     for (const [i, r] of resolved.entries()) {
       const method = await r.def.create(r.cfg, {
         key: r.entry.key,
@@ -109,20 +110,59 @@ export async function buildRun(raw: unknown, opts: RunOptions): Promise<BuiltRun
   };
 }
 
+/**
+ * The encoder must read what the data gives: a waveform frontend waveforms, a feature frontend frames of
+ * `inputDim` values. Checked before anything is trained or written (a mismatch used to surface as a stack
+ * trace from the first forward, after config.json was written).
+ */
+function checkEncoderInput(encoder: Encoder, info: DataInfo, file: string | undefined): void {
+  const c = encoder.config as { inputDim?: unknown; frontend?: unknown };
+  if (info.image || typeof c.inputDim !== 'number') return;
+  const readsWaveform = c.frontend === 'waveform';
+  if (readsWaveform !== info.isWaveform) {
+    throw new InputError(`the encoder's frontend "${String(c.frontend)}" reads ${readsWaveform ? 'waveforms' : 'feature frames'}, but data.kind "${info.kind}" gives ${info.isWaveform ? 'waveforms' : 'feature frames'}`, { file, field: 'encoder.frontend' });
+  }
+  if (!readsWaveform && c.inputDim !== info.inputDims) {
+    throw new InputError(`${c.inputDim} values per frame expected, but the training features have ${info.inputDims} dims (set encoder.inputDim: ${info.inputDims})`, { file, field: 'encoder.inputDim' });
+  }
+}
+
 /** Writes the resolved config beside the checkpoints (a resume without --config reads it). */
 export function writeRunConfig(outDir: string, config: RunConfig): void {
   writeFileAtomic(join(outDir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
 }
 
 /**
- * Resumes a built run from the latest checkpoint under its out folder, after checking that the
- * checkpoint's encoder and methods are the ones the config builds. Returns the folder, or undefined
- * when there is no checkpoint yet (the run starts from scratch).
+ * Resumes a built run from the newest intact checkpoint under its out folder, after checking that the
+ * checkpoint's encoder and methods are the ones the config builds. A newer checkpoint that fails to load
+ * (a damaged file, a checksum mismatch) is set aside as `step-<n>.damaged` and the next older one is
+ * tried; `onSkip` hears about each (the CLI prints it). Returns the folder, or undefined when there is no
+ * checkpoint yet (the run starts from scratch).
  */
-export function resumeLatest(run: BuiltRun): string | undefined {
-  const latest = run.trainer.store.latest();
-  if (!latest) return undefined;
-  const saved = loadCheckpoint(latest).model;
+export function resumeLatest(run: BuiltRun, onSkip?: (dir: string, problem: string) => void): string | undefined {
+  const store = run.trainer.store;
+  const steps = store.steps();
+  for (let i = steps.length - 1; i >= 0; i--) {
+    const dir = store.pathOf(steps[i]);
+    let contents: CheckpointContents;
+    try {
+      contents = loadCheckpoint(dir);
+    } catch (e) {
+      if (!(e instanceof InputError)) throw e;
+      const problem = errorMessage(e);
+      if (i === 0) throw new InputError(`no intact checkpoint to resume from; the oldest fails to load: ${problem}`, { file: store.dir });
+      store.setAside(steps[i]);
+      onSkip?.(dir, problem);
+      continue;
+    }
+    checkSameModel(run, dir, contents.model);
+    run.trainer.resumeFrom(dir, contents);
+    return dir;
+  }
+  return undefined;
+}
+
+function checkSameModel(run: BuiltRun, latest: string, saved: ModelJson): void {
   const now = run.trainer.modelDescription();
   if (JSON.stringify(saved.encoder) !== JSON.stringify(now.encoder)) {
     throw new InputError(`the checkpoint's encoder (${JSON.stringify(saved.encoder)}) differs from the config's (${JSON.stringify(now.encoder)})`, { file: latest, field: 'encoder' });
@@ -133,8 +173,6 @@ export function resumeLatest(run: BuiltRun): string | undefined {
     }
   });
   if (now.methods.length !== saved.methods.length) throw new InputError(`the checkpoint has ${saved.methods.length} methods, the config ${now.methods.length}`, { file: latest, field: 'methods' });
-  run.trainer.resumeFrom(latest);
-  return latest;
 }
 
 export function hasCheckpoint(outDir: string): boolean {

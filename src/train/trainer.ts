@@ -329,8 +329,8 @@ export class Trainer {
   }
 
   /** Continues from a checkpoint folder: weights, buffers, optimiser, data position, method states, best. */
-  resumeFrom(dir: string): void {
-    const c = loadCheckpoint(dir);
+  resumeFrom(dir: string, loaded?: CheckpointContents): void {
+    const c = loaded ?? loadCheckpoint(dir);
     if (c.trainer.seed !== this.setup.config.seed) throw new Error(`${dir}: the checkpoint was trained with seed ${c.trainer.seed}, the config says ${this.setup.config.seed}`);
     restore(this.tensors.trainable, c.weights, dir);
     restore(this.tensors.buffers, c.weights, dir);

@@ -3,11 +3,14 @@ import { nearestName } from './nearest-name.ts';
 
 /**
  * Command-line arguments: positionals and `--kebab-case value` / `--flag` / `--no-flag` options.
- * Options are read through typed getters that validate and name the flag in their errors.
+ * Options are read through typed getters that validate and name the flag in their errors. An option
+ * that is not a declared flag and is followed by nothing or by another `--option` has no value: reading
+ * it as a value is an error naming it (`--out` alone never becomes the string "true").
  */
 export class Args {
   readonly positionals: string[] = [];
-  private readonly opts = new Map<string, string[]>();
+  /** Values in order; null: the option was given without a value. */
+  private readonly opts = new Map<string, (string | null)[]>();
   private readonly used = new Set<string>();
   private readonly booleans: string[];
   /** Names a command asked about with has() (known options, not necessarily read): for suggestions. */
@@ -24,7 +27,7 @@ export class Args {
       }
       if (a.startsWith('--')) {
         let key = a.slice(2);
-        let value: string | undefined;
+        let value: string | null;
         const eq = key.indexOf('=');
         if (eq >= 0) {
           value = key.slice(eq + 1);
@@ -37,7 +40,7 @@ export class Args {
         } else if (i + 1 < argv.length && !argv[i + 1].startsWith('--')) {
           value = argv[++i];
         } else {
-          value = 'true';
+          value = null;
         }
         const list = this.opts.get(key) ?? [];
         list.push(value);
@@ -58,13 +61,19 @@ export class Args {
   string(name: string, def?: string): string | undefined {
     this.used.add(name);
     const v = this.opts.get(name);
-    return v ? v[v.length - 1] : def;
+    if (!v) return def;
+    return this.present(name, v[v.length - 1]);
+  }
+
+  private present(name: string, v: string | null): string {
+    if (v === null) throw new InputError('needs a value', { field: `--${name}` });
+    return v;
   }
 
   /** All values of a repeatable option. */
   strings(name: string): string[] {
     this.used.add(name);
-    return this.opts.get(name) ?? [];
+    return (this.opts.get(name) ?? []).map((v) => this.present(name, v));
   }
 
   number(name: string): number | undefined;
@@ -86,7 +95,10 @@ export class Args {
   }
 
   bool(name: string, def = false): boolean {
-    const s = this.string(name);
+    this.used.add(name);
+    const v = this.opts.get(name);
+    // A bare `--flag` (no value) means true.
+    const s = v ? (v[v.length - 1] ?? 'true') : undefined;
     if (s === undefined) return def;
     if (s === 'true' || s === '1' || s === 'yes') return true;
     if (s === 'false' || s === '0' || s === 'no') return false;

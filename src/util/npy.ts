@@ -1,4 +1,4 @@
-import { readFileSync, openSync, readSync, closeSync } from 'node:fs';
+import { readFileSync, openSync, readSync, closeSync, fstatSync } from 'node:fs';
 import { InputError } from './errors.ts';
 import { writeFileAtomic } from './atomic.ts';
 
@@ -55,7 +55,7 @@ function parseHeader(buf: Uint8Array, file: string): NpyHeader {
   return { descr, fortran, shape, dataOffset: start + headerLen };
 }
 
-/** Reads a whole `.npy` file (little-endian f4/f8/i4/i2/u1/i8, C order). */
+/** Reads a whole `.npy` file (little-endian f4/f8/i4/i2/u1/i8; a fortran-order array comes back in C order). */
 export function readNpy(file: string): NpyArray {
   let buf: Buffer;
   try {
@@ -71,22 +71,74 @@ export function decodeNpy(buf: Uint8Array, file = '<buffer>'): NpyArray {
   const h = parseHeader(buf, file);
   const dt = DTYPES[h.descr];
   if (!dt) throw new InputError(`unsupported dtype ${h.descr} (expected one of ${Object.keys(DTYPES).join(', ')})`, { file });
-  if (h.fortran) throw new InputError('fortran-order arrays are not supported', { file });
   const count = h.shape.reduce((a, b) => a * b, 1);
   const bytes = count * dt.size;
   if (buf.length - h.dataOffset < bytes) throw new InputError(`truncated data: expected ${bytes} bytes, found ${buf.length - h.dataOffset}`, { file });
   const copy = new Uint8Array(bytes);
   copy.set(buf.subarray(h.dataOffset, h.dataOffset + bytes));
-  return { data: new dt.ctor(copy.buffer, 0, count), shape: h.shape };
+  const data = new dt.ctor(copy.buffer, 0, count);
+  return { data: h.fortran ? fromFortranOrder(data, h.shape) : data, shape: h.shape };
 }
 
-/** Reads only the header of a `.npy` (shape and dtype), for streaming readers. */
+/**
+ * A column-major (fortran_order: True) array in row-major order: element (i0, i1, ..., ik) sits at
+ * i0 + n0 * (i1 + n1 * (...)) in the file; numpy writes such files for transposed or Fortran arrays.
+ */
+function fromFortranOrder(data: NpyData, shape: number[]): NpyData {
+  if (shape.filter((n) => n > 1).length <= 1) return data;
+  const out = new (data.constructor as new (n: number) => NpyData)(data.length);
+  const k = shape.length;
+  const idx = new Array<number>(k).fill(0);
+  // Strides of the fortran layout.
+  const stride = new Array<number>(k);
+  for (let d = 0, s = 1; d < k; d++) {
+    stride[d] = s;
+    s *= shape[d];
+  }
+  for (let c = 0; c < data.length; c++) {
+    let f = 0;
+    for (let d = 0; d < k; d++) f += idx[d] * stride[d];
+    (out as unknown as number[])[c] = (data as unknown as number[])[f];
+    for (let d = k - 1; d >= 0; d--) {
+      if (++idx[d] < shape[d]) break;
+      idx[d] = 0;
+    }
+  }
+  return out;
+}
+
+/** True when a fortran-order array's bytes differ from the C-order layout (more than one axis above 1). */
+function needsTranspose(h: NpyHeader): boolean {
+  return h.fortran && h.shape.filter((n) => n > 1).length > 1;
+}
+
+/**
+ * Reads only the header of a `.npy` (shape and dtype), for streaming readers, which read rows straight
+ * from the file: a fortran-order array (its rows are not contiguous) is refused with a message saying how
+ * to rewrite it. The header and the file size must agree (a truncated file is an error here, not later).
+ */
 export function readNpyHeader(file: string): { descr: string; shape: number[]; dataOffset: number } {
-  const fd = openSync(file, 'r');
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch (e) {
+    throw new InputError(`cannot read: ${(e as Error).message}`, { file });
+  }
   try {
     const buf = new Uint8Array(4096);
     const n = readSync(fd, buf, 0, buf.length, 0);
-    return parseHeader(buf.subarray(0, n), file);
+    if (n < 10) throw new InputError(n === 0 ? 'empty file, not a .npy' : 'truncated .npy header', { file });
+    const h = parseHeader(buf.subarray(0, n), file);
+    if (needsTranspose(h)) {
+      throw new InputError(`fortran_order (column-major) array of shape [${h.shape}]: its rows are not contiguous, so it cannot be streamed; rewrite it in C order (numpy: np.save(path, np.ascontiguousarray(a)))`, { file });
+    }
+    const dt = DTYPES[h.descr];
+    if (dt) {
+      const want = h.dataOffset + h.shape.reduce((a, b) => a * b, 1) * dt.size;
+      const size = fstatSync(fd).size;
+      if (size < want) throw new InputError(`truncated data: the header declares [${h.shape}] ${h.descr} (${want} bytes with the header), the file has ${size}`, { file });
+    }
+    return h;
   } finally {
     closeSync(fd);
   }

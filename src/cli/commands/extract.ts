@@ -54,7 +54,7 @@ const command: Command = {
     const overwrite = args.bool('overwrite');
     args.rejectUnknown();
     const summary = await runExtract({ inputs: args.positionals, outDir: out, features, values, shard, jobs, concat, split, overwrite });
-    return summary.failures.length > 0 ? 1 : 0;
+    return summary.failures.length > 0 || summary.error ? 1 : 0;
   },
 };
 

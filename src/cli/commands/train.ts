@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, rmdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from '../command.ts';
 import type { Args } from '../../util/args.ts';
@@ -17,6 +17,7 @@ import { writeFileAtomic } from '../../util/atomic.ts';
 import type { JsonValue } from '../../util/fields.ts';
 import { writeRunReport } from '../../report/run-report.ts';
 import { TrainingView } from '../../report/training-view.ts';
+import { acquireFolderLock } from '../../util/folder-lock.ts';
 
 const usage = `speech-ssl train --config FILE --out DIR [options]
 
@@ -25,14 +26,16 @@ Trains an encoder with one or more self-supervised methods (see docs/trainer.md 
 Options:
   --config FILE     run config, JSON or YAML (with --resume, defaults to DIR/config.json)
   --out DIR         run folder: config.json, metrics.jsonl, checkpoints/, report.html (rewritten at
-                    every validation), tb/ (TensorBoard: tensorboard --logdir DIR)
+                    every validation), tb/ (TensorBoard: tensorboard --logdir DIR); held with DIR/.lock
+                    while training: a second train into DIR is refused, a dead run's lock taken over
   --init-from RUN   start the encoder from another run folder or checkpoint (a trained run, or one
                     \`speech-ssl import\` wrote) instead of random weights; a config without \`encoder\`
                     takes that run's architecture (continued pretraining, a student initialised from
                     a teacher); ignored when --resume finds a checkpoint. A model that normalises
                     its waveform (its features.json says so) wants data.normalize: true
-  --resume          continue from the latest checkpoint in DIR (exactly: same weights as an
-                    uninterrupted run); starts from scratch when DIR has none
+  --resume          continue from the newest intact checkpoint in DIR (exactly: same weights as an
+                    uninterrupted run; a damaged newer one is set aside); starts from scratch when
+                    DIR has none
   --backend NAME    auto|tensorflow|wasm|cpu (default auto)
   --threads N       threads for the wasm backend and onnxruntime's matrix products (default: every
                     core, at most 8; SPEECH_SSL_THREADS). Results are the same bits for a given N
@@ -85,6 +88,32 @@ export async function runTrain(args: Args, deps?: RunDeps): Promise<number> {
   if (seed !== undefined) sets.push(`seed=${seed}`);
   if (maxSteps !== undefined) sets.push(`train.maxSteps=${maxSteps}`);
   const raw = applyOverrides(readConfigFile(configFile), sets);
+  // One run per folder: a second `train` into the same --out is refused while this one holds it.
+  const existed = existsSync(out);
+  const lock = acquireFolderLock(out, `speech-ssl train --out ${out}${resume ? ' --resume' : ''}`);
+  if (lock.tookOverFrom) process.stderr.write(`speech-ssl train: ${out} was locked by process ${lock.tookOverFrom.pid}, which is gone; taking it over\n`);
+  try {
+    return await trainLocked({ out, resume, configFile, backend, threads, progress, raw, deps, initFrom });
+  } finally {
+    lock.release();
+    // A run refused before its first write leaves no empty folder behind.
+    if (!existed && readdirSync(out).length === 0) rmdirSync(out);
+  }
+}
+
+interface LockedRun {
+  out: string;
+  resume: boolean;
+  configFile: string;
+  backend: (typeof BACKEND_CHOICES)[number];
+  threads: number | undefined;
+  progress: boolean;
+  raw: unknown;
+  deps?: RunDeps;
+  initFrom?: string;
+}
+
+async function trainLocked({ out, resume, configFile, backend, threads, progress, raw, deps, initFrom }: LockedRun): Promise<number> {
   await initBackend(backend, { threads, log: (m) => process.stderr.write(`speech-ssl train: ${m}\n`) });
   process.stderr.write(`speech-ssl train: backend ${backendInfo()?.description}\n`);
   const showBar = progress && Boolean(process.stderr.isTTY);
@@ -110,7 +139,7 @@ export async function runTrain(args: Args, deps?: RunDeps): Promise<number> {
   }
   try {
     if (resume) {
-      const from = resumeLatest(run);
+      const from = resumeLatest(run, (dir, problem) => process.stderr.write(`speech-ssl train: ${dir} cannot be used (${problem}); set aside as ${dir}.damaged, trying the one before\n`));
       process.stderr.write(from ? `speech-ssl train: resuming from ${from} (step ${run.trainer.step})\n` : 'speech-ssl train: no checkpoint yet; starting from scratch\n');
     } else if (run.trainer.store.steps().length > 0) {
       throw new InputError('already holds checkpoints; pass --resume to continue that run, or choose another --out', { file: out });

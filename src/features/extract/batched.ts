@@ -8,7 +8,7 @@
 import type { FeatureMatrix, Featurizer } from '../featurizer.ts';
 import { featurizeFile } from './featurize-file.ts';
 import { writeMatrixNpy } from './npy-writers.ts';
-import { problemOf, type ExtractResult, type ExtractTask } from './process-task.ts';
+import { checkDeclaredLength, problemOf, type ExtractResult, type ExtractTask } from './process-task.ts';
 
 /** Batches decoded at a time (per window): enough to sort by length, little enough to bound memory. */
 const BATCHES_PER_WINDOW = 4;
@@ -48,7 +48,8 @@ export async function runBatched(tasks: readonly ExtractTask[], featurizer: Feat
     const loaded: Loaded[] = [];
     for (const task of tasks.slice(start, start + batchSize * BATCHES_PER_WINDOW)) {
       try {
-        const { matrix, seconds } = await featurizeFile(task.path, decoder, task.rel);
+        const { matrix, seconds, samples, info } = await featurizeFile(task.path, decoder, task.rel);
+        checkDeclaredLength(task, samples, info.sampleRate, featurizer.sampleRate);
         loaded.push({ task, waveform: matrix.data, seconds });
       } catch (e) {
         onResult({ index: task.index, ok: false, message: problemOf(e, task.path) });

@@ -14,6 +14,8 @@ export interface FeaturizedFile {
   info: AudioInfo;
   /** Duration of the decoded audio, seconds. */
   seconds: number;
+  /** Samples decoded per channel, at the file's own rate. */
+  samples: number;
 }
 
 export async function featurizeFile(path: string, featurizer: Featurizer, key: string, blocks: BlockOptions = {}): Promise<FeaturizedFile> {
@@ -57,7 +59,7 @@ export async function featurizeFile(path: string, featurizer: Featurizer, key: s
     if (stream) matrix = (stream as { finish(): FeatureMatrix }).finish();
     else matrix = await featurizer.compute((whole ?? new Float32Array(0)).subarray(0, wholeLen), { key, expectedSamples: wholeLen });
     if (matrix.data.length !== matrix.frames * matrix.dims) throw new Error(`featurizer ${featurizer.kind} returned ${matrix.data.length} values for ${matrix.frames} x ${matrix.dims}`);
-    return { matrix, info, seconds: samples / info.sampleRate };
+    return { matrix, info, seconds: samples / info.sampleRate, samples };
   } catch (e) {
     if (e instanceof InputError) throw e;
     if (e instanceof ShortInputError) throw new InputError(`${e.message} (--allow-short gives zero frames instead)`, { file: path });

@@ -15,6 +15,8 @@ export interface InputItem {
   path: string;
   /** Relative path naming the output (and seeding per-utterance randomness). */
   rel: string;
+  /** What a manifest line declares: its sample count, and where (`train.tsv: line 5`). */
+  declared?: { samples: number; where: string };
 }
 
 export interface InputList {
@@ -51,7 +53,7 @@ export function listInputs(positionals: string[]): InputList {
     const items = m.entries.map((e, i) => {
       const rel = e.path.replace(/^\/+/, '');
       if (rel.split('/').includes('..')) throw new InputError(`line ${i + 2}: path "${e.path}" climbs out of the root with ".."; outputs could not mirror it`, { file: positionals[0] });
-      return { path: entryPath(m, e), rel };
+      return { path: entryPath(m, e), rel, declared: { samples: e.numSamples, where: `${positionals[0]}: line ${i + 2}` } };
     });
     return { kind: 'manifest', manifestSplit: split, items };
   }

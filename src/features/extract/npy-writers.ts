@@ -8,6 +8,7 @@
 import { closeSync, existsSync, openSync, renameSync, rmSync, writeSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { tempPathFor } from '../../util/atomic.ts';
+import { isWriteFailure } from '../../util/write-failure.ts';
 import { encodeNpyHeader } from '../../util/npy.ts';
 import type { FeatureMatrix } from '../../audio/feature-matrix.ts';
 
@@ -42,8 +43,14 @@ export function writeMatrixNpy(path: string, m: FeatureMatrix): void {
   } catch (e) {
     if (fd >= 0) closeSync(fd);
     rmSync(tmp, { force: true });
-    throw e;
+    throw namePath(e, path);
   }
+}
+
+/** A write error names the output it was for (a failed writeSync names no path; the temp name would confuse). */
+function namePath(e: unknown, path: string): unknown {
+  if (isWriteFailure(e)) e.path = path;
+  return e;
 }
 
 const RESERVED_HEADER = 128;
@@ -71,7 +78,11 @@ export class ConcatShardWriter {
   append(m: FeatureMatrix): void {
     if (this.dims < 0) this.dims = m.dims;
     if (m.dims !== this.dims) throw new Error(`shard ${this.npyPath}: utterance has ${m.dims} dims, earlier ones ${this.dims}`);
-    writeAll(this.fd, bytesOf(m.data.subarray(0, m.frames * m.dims)));
+    try {
+      writeAll(this.fd, bytesOf(m.data.subarray(0, m.frames * m.dims)));
+    } catch (e) {
+      throw namePath(e, this.npyPath);
+    }
     this.frames += m.frames;
     this.lengths.push(m.frames);
   }
@@ -79,21 +90,34 @@ export class ConcatShardWriter {
   /** Patches the header, writes the .len, renames both into place. */
   finish(dims: number): void {
     if (this.dims < 0) this.dims = dims;
-    writeAll(this.fd, npyHeader([this.frames, this.dims], RESERVED_HEADER), 0);
-    closeSync(this.fd);
-    const lenFd = openSync(this.tmpLen, 'w');
-    writeAll(lenFd, new TextEncoder().encode(this.lengths.map((n) => `${n}\n`).join('')));
-    closeSync(lenFd);
+    try {
+      writeAll(this.fd, npyHeader([this.frames, this.dims], RESERVED_HEADER), 0);
+      closeSync(this.fd);
+      this.closed = true;
+      const lenFd = openSync(this.tmpLen, 'w');
+      try {
+        writeAll(lenFd, new TextEncoder().encode(this.lengths.map((n) => `${n}\n`).join('')));
+      } finally {
+        closeSync(lenFd);
+      }
+    } catch (e) {
+      throw namePath(e, this.npyPath);
+    }
     renameSync(this.tmpLen, this.lenPath);
     renameSync(this.tmpNpy, this.npyPath);
   }
 
+  private closed = false;
+
   /** Removes the temp files (after an error). */
   abort(): void {
-    try {
-      closeSync(this.fd);
-    } catch {
-      /* already closed */
+    if (!this.closed) {
+      this.closed = true;
+      try {
+        closeSync(this.fd);
+      } catch {
+        /* already closed */
+      }
     }
     for (const p of [this.tmpNpy, this.tmpLen]) if (existsSync(p)) rmSync(p, { force: true });
   }

@@ -4,8 +4,10 @@
  * by the main thread). Never throws: a failure comes back as a result naming the problem.
  */
 import { InputError, errorMessage } from '../../util/errors.ts';
+import { describeWriteFailure, isWriteFailure } from '../../util/write-failure.ts';
 import type { Featurizer } from '../featurizer.ts';
 import { featurizeFile } from './featurize-file.ts';
+import { resampledLength } from '../../audio/resample.ts';
 import { writeMatrixNpy } from './npy-writers.ts';
 
 export interface ExtractTask {
@@ -14,6 +16,20 @@ export interface ExtractTask {
   rel: string;
   /** Where to write the .npy; null to return the data instead. */
   out: string | null;
+  /** The sample count a manifest line declares for the file, checked against what is decoded. */
+  declared?: { samples: number; where: string };
+}
+
+/**
+ * A manifest whose count disagrees with the audio would misalign everything computed from it later
+ * (labels at a rate derived from the count): the file fails here, naming the manifest line.
+ */
+export function checkDeclaredLength(task: ExtractTask, samples: number, fileRate: number, featureRate: number): void {
+  const d = task.declared;
+  // The count at the file's own rate (fairseq's manifests), or at the feature rate (a resampled corpus).
+  if (d && d.samples !== samples && d.samples !== resampledLength(samples, fileRate, featureRate)) {
+    throw new InputError(`${d.where} declares ${d.samples} samples, the file has ${samples}; the manifest does not describe this audio (rebuild it with speech-ssl manifest)`, { file: task.path });
+  }
 }
 
 export type ExtractResult =
@@ -22,6 +38,7 @@ export type ExtractResult =
 
 /** The problem without the "file: " prefix InputError adds (the failure row names the file already). */
 export function problemOf(e: unknown, path: string): string {
+  if (isWriteFailure(e)) return describeWriteFailure(e);
   const msg = errorMessage(e);
   if (e instanceof InputError && e.file && msg.startsWith(`${e.file}: `)) return msg.slice(e.file.length + 2);
   if (msg.startsWith(`${path}: `)) return msg.slice(path.length + 2);
@@ -30,7 +47,8 @@ export function problemOf(e: unknown, path: string): string {
 
 export async function processTask(task: ExtractTask, featurizer: Featurizer): Promise<ExtractResult> {
   try {
-    const { matrix, seconds } = await featurizeFile(task.path, featurizer, task.rel);
+    const { matrix, seconds, samples, info } = await featurizeFile(task.path, featurizer, task.rel);
+    checkDeclaredLength(task, samples, info.sampleRate, featurizer.sampleRate);
     if (task.out) {
       writeMatrixNpy(task.out, matrix);
       return { index: task.index, ok: true, frames: matrix.frames, dims: matrix.dims, seconds };

@@ -6,8 +6,10 @@
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { writeFileAtomic } from '../../util/atomic.ts';
-import { InputError } from '../../util/errors.ts';
+import { processAlive, tempOwner, writeFileAtomic } from '../../util/atomic.ts';
+import { describeWriteFailure, isWriteFailure } from '../../util/write-failure.ts';
+import { InputError, errorMessage } from '../../util/errors.ts';
+import { readNpyHeader } from '../../util/npy.ts';
 import { Progress, formatNumber } from '../../util/progress.ts';
 import { createFeaturizer, type Featurizer } from '../featurizer.ts';
 import type { OptionValues } from '../feature-options.ts';
@@ -51,11 +53,14 @@ export interface ExtractSummary {
   wallSeconds: number;
   /** Shard files written with --concat. */
   shardFiles?: { npy: string; len: string };
+  /** Why the run could not finish its output (a full disk under --concat); the exit status is then 1. */
+  error?: string;
 }
 
-const TEMP_NAME = /^\.(.+)\.\d+\.\d+\.tmp$/;
-
-/** Removes temp files a killed run left behind for the outputs in `paths` (other shards' are left alone). */
+/**
+ * Removes temp files that processes now gone left behind for the outputs in `paths` (other shards' are
+ * left alone, and so are those of a run still going, which may write into the same folder).
+ */
 export function removeStaleTemps(paths: readonly string[]): number {
   const byDir = new Map<string, Set<string>>();
   for (const p of paths) {
@@ -67,14 +72,41 @@ export function removeStaleTemps(paths: readonly string[]): number {
   for (const [dir, names] of byDir) {
     if (!existsSync(dir)) continue;
     for (const f of readdirSync(dir)) {
-      const m = TEMP_NAME.exec(f);
-      if (m && names.has(m[1])) {
+      const owner = tempOwner(f);
+      if (owner && names.has(owner.target) && !processAlive(owner.pid)) {
         rmSync(join(dir, f), { force: true, recursive: true });
         removed++;
       }
     }
   }
   return removed;
+}
+
+/**
+ * Whether an output already there is a whole float32 [frames, dims] .npy (a resumed run skips it); a
+ * truncated, empty or foreign file is recomputed, saying so.
+ */
+function completeOutput(path: string, log: NodeJS.WritableStream): boolean {
+  if (!existsSync(path)) return false;
+  try {
+    const h = readNpyHeader(path);
+    if (h.descr === '<f4' && h.shape.length === 2) return true;
+    log.write(`extract: ${path} holds a ${h.descr} array of shape [${h.shape}], not float32 features; recomputing it\n`);
+  } catch (e) {
+    log.write(`extract: ${errorMessage(e)}; recomputing it\n`);
+  }
+  return false;
+}
+
+/** The same for a shard: a whole .npy, and a .len with one line per input adding up to its rows. */
+function completeShard(npy: string, len: string, inputs: number, log: NodeJS.WritableStream): boolean {
+  if (!existsSync(npy) || !existsSync(len) || !completeOutput(npy, log)) return false;
+  const lens = readFileSync(len, 'utf8').split('\n').filter((l) => l !== '').map(Number);
+  const rows = readNpyHeader(npy).shape[0];
+  const sum = lens.reduce((a, b) => a + b, 0);
+  if (lens.every((n) => Number.isInteger(n) && n >= 0) && sum === rows && lens.length <= inputs) return true;
+  log.write(`extract: ${len} does not match ${npy} (${lens.length} lengths adding up to ${sum}, ${rows} rows); recomputing the shard\n`);
+  return false;
 }
 
 function writeConfig(outDir: string, f: Featurizer): void {
@@ -125,6 +157,12 @@ export async function runExtract(o: ExtractOptions): Promise<ExtractSummary> {
   const list = listInputs(o.inputs);
   const [start, end] = shardRange(list.items.length, o.shard.rank, o.shard.nshard);
   const items: InputItem[] = list.items.slice(start, end);
+  // Check every option before the first write: a refused run leaves no features.json behind.
+  const split = o.concat ? (o.split ?? list.manifestSplit) : undefined;
+  if (o.concat) {
+    if (!split) throw new InputError('--concat needs --split NAME when the input is not a manifest (the manifest name gives it otherwise)', { field: '--split' });
+    if (!/^[\w.-]+$/.test(split)) throw new InputError(`split name must be letters, digits, '.', '-' or '_', got "${split}"`, { field: '--split' });
+  }
   mkdirSync(o.outDir, { recursive: true });
   writeConfig(o.outDir, featurizer);
   const sharded = o.shard.nshard > 1;
@@ -135,17 +173,14 @@ export async function runExtract(o: ExtractOptions): Promise<ExtractSummary> {
   let shardFiles: ExtractSummary['shardFiles'];
   let skipped = 0;
   if (o.concat) {
-    const split = o.split ?? list.manifestSplit;
-    if (!split) throw new InputError('--concat needs --split NAME when the input is not a manifest (the manifest name gives it otherwise)', { field: '--split' });
-    if (!/^[\w.-]+$/.test(split)) throw new InputError(`split name must be letters, digits, '.', '-' or '_', got "${split}"`, { field: '--split' });
     const stem = join(o.outDir, `${split}_${o.shard.rank}_${o.shard.nshard}`);
     shardFiles = { npy: `${stem}.npy`, len: `${stem}.len` };
     removeStaleTemps([shardFiles.npy, shardFiles.len]);
-    if (!o.overwrite && existsSync(shardFiles.npy) && existsSync(shardFiles.len)) {
+    if (!o.overwrite && completeShard(shardFiles.npy, shardFiles.len, items.length, log)) {
       skipped = items.length;
       tasks = [];
     } else {
-      tasks = items.map((it, i) => ({ index: i, path: it.path, rel: it.rel, out: null }));
+      tasks = items.map((it, i) => ({ index: i, path: it.path, rel: it.rel, out: null, declared: it.declared }));
       writer = new ConcatShardWriter(shardFiles.npy, shardFiles.len);
     }
   } else {
@@ -159,8 +194,8 @@ export async function runExtract(o: ExtractOptions): Promise<ExtractSummary> {
     removeStaleTemps(outs);
     tasks = [];
     items.forEach((it, i) => {
-      if (!o.overwrite && existsSync(outs[i])) skipped++;
-      else tasks.push({ index: i, path: it.path, rel: it.rel, out: outs[i] });
+      if (!o.overwrite && completeOutput(outs[i], log)) skipped++;
+      else tasks.push({ index: i, path: it.path, rel: it.rel, out: outs[i], declared: it.declared });
     });
   }
 
@@ -173,11 +208,25 @@ export async function runExtract(o: ExtractOptions): Promise<ExtractSummary> {
   // Shard files take utterances in input order; results may finish out of order on workers.
   const pending = new Map<number, ExtractResult>();
   let nextToAppend = 0;
+  // A shard that cannot be written (a full disk) stops taking utterances; the run still reports every file.
+  let shardError: string | undefined;
+  const shardFailed = (e: unknown) => {
+    if (!isWriteFailure(e)) throw e;
+    shardError = describeWriteFailure(e);
+    writer?.abort();
+    writer = null;
+    if (log.isTTY) log.write('\r\x1b[K');
+    log.write(`extract: ${shardError}; the shard file is not written\n`);
+  };
   const appendReady = () => {
     while (writer && nextToAppend < tasks.length && pending.has(tasks[nextToAppend].index)) {
       const r = pending.get(tasks[nextToAppend].index)!;
       pending.delete(tasks[nextToAppend].index);
-      if (r.ok && r.data) writer.append({ data: r.data, frames: r.frames, dims: r.dims });
+      try {
+        if (r.ok && r.data) writer.append({ data: r.data, frames: r.frames, dims: r.dims });
+      } catch (e) {
+        shardFailed(e);
+      }
       nextToAppend++;
     }
   };
@@ -210,7 +259,13 @@ export async function runExtract(o: ExtractOptions): Promise<ExtractSummary> {
     } else {
       for (const t of tasks) onResult(await processTask(t, featurizer));
     }
-    if (writer) writer.finish(featurizer.dims);
+    if (writer) {
+      try {
+        writer.finish(featurizer.dims);
+      } catch (e) {
+        shardFailed(e);
+      }
+    }
   } catch (e) {
     writer?.abort();
     throw e;
@@ -218,17 +273,25 @@ export async function runExtract(o: ExtractOptions): Promise<ExtractSummary> {
     await featurizer.dispose?.();
   }
 
-  if (failures.length > 0) {
-    writeFileAtomic(failuresFile, 'path\terror\n' + failures.map((f) => `${oneLine(f.path)}\t${oneLine(f.message)}\n`).join(''));
-  } else if (existsSync(failuresFile)) {
-    rmSync(failuresFile);
+  let failuresNote = `failures in ${failuresFile}`;
+  try {
+    if (failures.length > 0) {
+      writeFileAtomic(failuresFile, 'path\terror\n' + failures.map((f) => `${oneLine(f.path)}\t${oneLine(f.message)}\n`).join(''));
+    } else if (existsSync(failuresFile)) {
+      rmSync(failuresFile);
+    }
+  } catch (e) {
+    if (!isWriteFailure(e)) throw e;
+    // A full or read-only disk: the failures were printed one a line above; say the list was not saved.
+    failuresNote = `${failuresFile} not written (${describeWriteFailure(e)}): the failures are the lines above`;
   }
   const wallSeconds = progress.elapsedSeconds;
   const parts = [`${items.length} files`, `${written} written`, `${skipped} already done`, `${failures.length} failed`];
   const rate = wallSeconds > 0 ? `, ${formatNumber(audioSeconds / wallSeconds)}x real time` : '';
   let summary = `${parts.join(', ')}; ${formatNumber(audioSeconds / 3600)} h of audio, ${frames} frames${rate}`;
   if (shardFiles && writer) summary += `; wrote ${shardFiles.npy} + .len${failures.length ? ` (without the ${failures.length} failed files: the .len no longer lines up with the input list)` : ''}`;
-  if (failures.length) summary += `; failures in ${failuresFile}`;
+  if (shardError) summary += `; ${shardFiles?.npy ?? 'the shard'} NOT written: ${shardError}`;
+  if (failures.length) summary += `; ${failuresNote}`;
   progress.finish(summary);
-  return { total: items.length, written, skipped, failures, frames, audioSeconds, wallSeconds, shardFiles };
+  return { total: items.length, written: shardError ? 0 : written, skipped, failures, frames, audioSeconds, wallSeconds, shardFiles: shardError ? undefined : shardFiles, error: shardError };
 }
