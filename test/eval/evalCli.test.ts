@@ -77,3 +77,73 @@ test('speech-ssl eval probe / knn / pnmi / abx on a per-utterance folder named {
   assert.equal(a.acrossSpeaker, 0);
   assert.match(run('eval', 'nope', feats).err, /expected a mode \(probe\|knn\|pnmi\|abx\)/);
 });
+
+test('speech-ssl eval probe --pool mean,mean+std: a column per pooling; spread-only classes need mean+std', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'eval-pool-'));
+  const rng = new Rng(9);
+  const dims = 3;
+  for (const spk of ['ann', 'bob', 'cyd']) {
+    for (let digit = 0; digit < 2; digit++) {
+      for (let i = 0; i < 10; i++) {
+        const frames = 30;
+        const x = Float32Array.from({ length: frames * dims }, () => rng.normal(0, digit === 0 ? 1 : 4));
+        writeNpy(join(dir, 'feats', `${digit}_${spk}_${i}.npy`), x, [frames, dims]);
+      }
+    }
+  }
+  const r = run('eval', 'probe', join(dir, 'feats'), '--pool', 'mean,mean+std');
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /fold\s+train\s+test\s+acc probe\s+acc probe mean\+std/);
+  const j = JSON.parse(r.out.trim().split('\n').pop()!);
+  assert.deepEqual(j.config.pools, ['mean', 'mean+std']);
+  assert.ok(j.mean.probe < 0.75, `mean pooling ${j.mean.probe}`);
+  assert.equal(j.mean['probe mean+std'], 1);
+  const bad = run('eval', 'probe', join(dir, 'feats'), '--pool', 'max');
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /--pool: expected mean or mean\+std/);
+});
+
+test('speech-ssl eval probe --layers all: accuracy by layer and the weighted sum, from features.json of extract --layer all', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'eval-layers-'));
+  const rng = new Rng(10);
+  const L = 3, D = 2;
+  const feats = join(dir, 'feats');
+  for (const spk of ['ann', 'bob']) {
+    for (let digit = 0; digit < 2; digit++) {
+      for (let i = 0; i < 12; i++) {
+        const frames = 8;
+        const x = new Float32Array(frames * L * D);
+        // Hidden state 3 (the last block) carries the digit; the other two are noise.
+        for (let t = 0; t < frames; t++) for (let j = 0; j < L * D; j++) x[t * L * D + j] = rng.normal() + (j === 2 * D + digit ? 2 : 0);
+        writeNpy(join(feats, `${digit}_${spk}_${i}.npy`), x, [frames, L * D]);
+      }
+    }
+  }
+  writeFileSync(join(feats, 'features.json'), JSON.stringify({ kind: 'checkpoint', layer: 'all', layers: [1, 2, 3], layerDim: D }));
+  const r = run('eval', 'probe', feats, '--layers', 'all', '--pool', 'mean,mean+std', '--out', join(dir, 'l.json'));
+  assert.equal(r.code, 0, r.err);
+  const lines = r.out.split('\n');
+  assert.match(lines[0], /^features\s+pool\s+ann\s+bob\s+mean\s+pooled\s+layer weights/);
+  assert.equal(lines.filter((l) => /^(layer \d|weighted sum)/.test(l)).length, 8);
+  const j = JSON.parse(readFileSync(join(dir, 'l.json'), 'utf8'));
+  assert.deepEqual(j.layers, [1, 2, 3]);
+  const row = (f: string, p: string) => j.rows.find((x: { features: string; pool: string }) => x.features === f && x.pool === p);
+  assert.ok(row('layer 3', 'mean').mean.probe > 0.95);
+  assert.ok(row('layer 1', 'mean').mean.probe < 0.8);
+  const ws = row('weighted sum', 'mean');
+  assert.ok(ws.mean.probe > 0.95);
+  assert.ok(ws.layerWeights[2] > 0.5, `weights ${ws.layerWeights}`);
+  assert.match(r.err, /weighted sum, mean pooling: /);
+  const some = run('eval', 'probe', feats, '--layers', '2,3');
+  assert.equal(some.code, 0, some.err);
+  assert.deepEqual(some.out.split('\n').filter((l) => /^layer/.test(l)).map((l) => l.split(/\s+/).slice(0, 2).join(' ')), ['layer 2', 'layer 3']);
+  const wrong = run('eval', 'probe', feats, '--layers', '7');
+  assert.equal(wrong.code, 2);
+  assert.match(wrong.err, /--layers: expected all or hidden-state numbers among 1,2,3, got "7"/);
+  const plain = join(dir, 'plain');
+  writeNpy(join(plain, '0_ann_0.npy'), new Float32Array(6), [1, 6]);
+  writeNpy(join(plain, '1_bob_0.npy'), new Float32Array(6), [1, 6]);
+  const noinfo = run('eval', 'probe', plain, '--layers', 'all');
+  assert.equal(noinfo.code, 2);
+  assert.match(noinfo.err, /--layers needs features with several layers side by side/);
+});

@@ -7,7 +7,10 @@ import { readNpy } from '../../util/npy.ts';
 import { writeFileAtomic } from '../../util/atomic.ts';
 import { readKmFile } from '../../cluster/kmLabels.ts';
 import { labelUtterances } from '../../cluster/labelFeatures.ts';
-import { openEvalCorpus, pooledFeatures, readAllUtterances, formatTable, type EvalCorpus } from '../../eval/evalCorpus.ts';
+import { openEvalCorpus, readAllUtterances, formatTable, type EvalCorpus } from '../../eval/evalCorpus.ts';
+import { parsePoolings, poolUtterances, pooledDims } from '../../eval/pooling.ts';
+import { resolveLayerBlocks } from '../../eval/layer-blocks.ts';
+import { layerSweep, layerSweepTable } from '../../eval/layer-sweep.ts';
 import { parseFieldSpec, fieldOf, encodeValues, leaveOneGroupOut, splitByLists, type Fold } from '../../eval/utteranceFields.ts';
 import { evaluateProbeFolds, evaluateKnnFolds, type FoldSummary } from '../../eval/foldEvaluation.ts';
 import { DEFAULT_PROBE_CONFIG } from '../../eval/linearProbe.ts';
@@ -21,6 +24,7 @@ type Mode = (typeof MODES)[number];
 
 const command: Command = {
   summary: 'evaluate features: linear probe, kNN, PNMI/purity of clusters, ABX',
+  booleanFlags: ['no-progress'],
   usage: `speech-ssl eval <probe|knn|pnmi|abx> FEATURES [options]
 
 FEATURES: a folder of per-utterance .npy (names = relative paths), or shards / a .npy matrix with
@@ -29,9 +33,13 @@ Labels and groups come from the names: --label-field 0 --group-field 1 (fields o
 FSDD's {digit}_{speaker}_{index}) or a regex with one capture group.
 
 common:   --split NAME  --manifest FILE  --names FILE  --label-field F (0)  --group-field F (1)  --out FILE.json
-probe:    mean-pooled features, multinomial logistic regression (standardised, L-BFGS, --l2 ${DEFAULT_PROBE_CONFIG.l2},
+probe:    pooled features, multinomial logistic regression (standardised, L-BFGS, --l2 ${DEFAULT_PROBE_CONFIG.l2},
           --max-iter ${DEFAULT_PROBE_CONFIG.maxIter}); leave-one-group-out, or --train-list/--test-list FILE
-knn:      same splits; cosine kNN with exp(sim/T) votes: --k 20,200 --temperature 0.07
+          --pool mean|mean+std|mean,mean+std (mean): mean over frames, or mean and standard deviation
+          --layers all|N,M: features with several layers side by side (extract --layer all; --layer-dim D
+          for others): a probe per layer, and with all the SUPERB weighted sum of every layer (softmax
+          weights learned with the probe); prints accuracy by layer and pooling
+knn:      same splits and --pool; cosine kNN with exp(sim/T) votes: --k 20,200 --temperature 0.07
 pnmi:     cluster ids from --km FILE (a .km in feature order) or --centroids PREFIX; reference per frame from
           --ref FILE (.km-style frame labels) or the utterance label over speech frames, chosen by energy:
           --energy c0|mean|<column>|none (c0), --dynamic-range-db ${DEFAULT_SPEECH_FRAME_OPTIONS.dynamicRangeDb}
@@ -56,13 +64,33 @@ ${IMAGE_EVAL_USAGE}`,
       const maxIter = args.int('max-iter', DEFAULT_PROBE_CONFIG.maxIter);
       const ks = args.string('k', '20,200').split(',').map(Number);
       const temperature = args.number('temperature', 0.07);
+      const pools = parsePoolings(args.string('pool', 'mean'));
+      const layersSpec = args.string('layers');
+      const layerDim = args.int('layer-dim');
       args.rejectUnknown();
       if (ks.some((k) => !Number.isInteger(k) || k < 1)) throw new InputError('expected positive integers', { field: '--k' });
-      const x = pooledFeatures(corpus);
+      if (layersSpec !== undefined && mode !== 'probe') throw new InputError('--layers goes with eval probe', { field: '--layers' });
       const d = corpus.set.dims, C = labels.names.length;
-      const summary = mode === 'probe' ? evaluateProbeFolds(x, labels.ids, d, C, folds, { l2, maxIter }) : evaluateKnnFolds(x, labels.ids, d, C, folds, ks, temperature);
-      process.stdout.write(summaryTable(summary));
-      result = { mode, ...summary, classes: labels.names, config: mode === 'probe' ? { l2, maxIter } : { ks, temperature } };
+      const utts = readAllUtterances(corpus);
+      if (layersSpec !== undefined) {
+        const blocks = resolveLayerBlocks(layersSpec, input, d, layerDim);
+        const log = (line: string) => process.stderr.write(`speech-ssl eval: ${line}\n`);
+        const rows = layerSweep(utts, blocks.ids.length, blocks.dim, labels.ids, C, folds, pools, { layerIds: blocks.ids, sweep: blocks.sweep, weightedSum: blocks.weightedSum, probe: { l2, maxIter }, log });
+        process.stdout.write(layerSweepTable(rows));
+        const json = rows.map((r) => ({ features: r.what, pool: r.pool, ...r.summary, ...(r.layerWeights ? { layerWeights: r.layerWeights } : {}) }));
+        result = { mode, layers: blocks.ids, layerDim: blocks.dim, rows: json, classes: labels.names, config: { l2, maxIter, pools } };
+      } else {
+        // One column per pooling: "probe" / "k=20" for mean pooling (as before), "probe mean+std" / "k=20 mean+std" for the other.
+        const parts = pools.map((pool) => {
+          const x = poolUtterances(utts, pool, d);
+          const pd = pooledDims(pool, d);
+          const s = mode === 'probe' ? evaluateProbeFolds(x, labels.ids, pd, C, folds, { l2, maxIter }) : evaluateKnnFolds(x, labels.ids, pd, C, folds, ks, temperature);
+          return { pool, s };
+        });
+        const summary = mergeColumns(parts);
+        process.stdout.write(summaryTable(summary));
+        result = { mode, ...summary, classes: labels.names, config: mode === 'probe' ? { l2, maxIter, pools } : { ks, temperature, pools } };
+      }
     } else if (mode === 'pnmi') {
       result = runPnmi(args, corpus, labels);
     } else {
@@ -94,6 +122,18 @@ function makeFolds(args: Args, corpus: EvalCorpus, groupSpec: ReturnType<typeof 
   const groups = encodeValues(corpus.names.map((n) => fieldOf(n, groupSpec)));
   if (groups.names.length < 2) throw new InputError(`leave-one-group-out needs at least 2 groups; the group field gives ${groups.names.length}`, { field: '--group-field' });
   return leaveOneGroupOut(groups.ids, groups.names);
+}
+
+/** Summaries of one evaluation under several poolings as one, the columns of mean+std suffixed. */
+function mergeColumns(parts: { pool: string; s: FoldSummary }[]): FoldSummary {
+  const key = (pool: string, c: string) => (pool === 'mean' ? c : `${c} ${pool}`);
+  const out: FoldSummary = { folds: parts[0].s.folds.map((f) => ({ ...f, accuracy: {} })), mean: {}, pooled: {} };
+  for (const { pool, s } of parts) {
+    s.folds.forEach((f, i) => Object.entries(f.accuracy).forEach(([c, v]) => (out.folds[i].accuracy[key(pool, c)] = v)));
+    Object.entries(s.mean).forEach(([c, v]) => (out.mean[key(pool, c)] = v));
+    Object.entries(s.pooled).forEach(([c, v]) => (out.pooled[key(pool, c)] = v));
+  }
+  return out;
 }
 
 function summaryTable(s: FoldSummary): string {
