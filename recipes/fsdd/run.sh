@@ -115,7 +115,8 @@ if stage 9 "probes and cluster quality: pooled fbank, MFCC, HuBERT iterations 1 
   probe hubert1_l$layer "$exp/hubert1_l$layer"
   probe hubert2_l$layer "$exp/hubert2_l$layer"
   ssl eval pnmi "$exp/mfcc" --split all --manifest "$exp/data/all.tsv" --km "$exp/labels1/all.km" --out "$exp/probe/pnmi_mfcc.json" > "$exp/probe/pnmi_mfcc.txt"
-  ssl eval pnmi "$exp/mfcc" --split all --manifest "$exp/data/all.tsv" --km "$exp/labels2/all.km" --out "$exp/probe/pnmi_hubert1.json" > "$exp/probe/pnmi_hubert1.txt" || true
+  # Iteration-2 labels run at 50 Hz: each covers two 100 Hz MFCC frames (their energy picks speech frames).
+  ssl eval pnmi "$exp/mfcc" --split all --manifest "$exp/data/all.tsv" --km "$exp/labels2/all.km" --frames-per-label 2 --out "$exp/probe/pnmi_hubert1.json" > "$exp/probe/pnmi_hubert1.txt"
   done_stage 9
 fi
 
@@ -126,7 +127,7 @@ if stage 10 "other methods, $steps updates each: $methods"; then
   mkdir -p "$exp/probe" "$exp/.done"
   for m in $methods; do
     conf="$here/conf/$m.yaml"
-    [ -f "$conf" ] || { echo "   no $conf: skipped"; continue; }
+    [ -f "$conf" ] || { echo "run.sh: --methods names $m, but there is no $conf" >&2; exit 2; }
     run="$exp/stage10/$steps/$m"
     [ -f "$exp/.done/method-$m-$steps" ] && [ "$force" != true ] && { echo "   $m: done before"; continue; }
     layer_opt=(); [ -n "${probe_layer[$m]:-}" ] && layer_opt=(--layer "${probe_layer[$m]}")

@@ -68,6 +68,18 @@ test('speech-ssl eval probe / knn / pnmi / abx on a per-utterance folder named {
   assert.equal(pnmi.code, 0, pnmi.err);
   const q = JSON.parse(pnmi.out.trim().split('\n').pop()!);
   assert.ok(Math.abs(q.pnmi - 1) < 1e-12 && q.phonePurity === 1);
+  // Ids at half the feature rate (HuBERT iteration-2 labels at 50 Hz against 100 Hz MFCC): refused with a
+  // hint at 1 frame per label, measured over the label's two frames with --frames-per-label 2.
+  const half = names.map((n) => new Array(Math.ceil(readNpy(join(feats, `${n}.npy`)).shape[0] / 2)).fill(n[0]).join(' '));
+  writeFileSync(join(dir, 'half.km'), half.join('\n') + '\n');
+  const refused = run('eval', 'pnmi', feats, '--km', join(dir, 'half.km'));
+  assert.equal(refused.code, 2);
+  assert.match(refused.err, /half\.km: utterance 1 \(0_ann_0\): \d+ cluster ids but \d+ feature frames \(labels at 1\/2 of the feature rate\? pass --frames-per-label 2\)/);
+  const halfRun = run('eval', 'pnmi', feats, '--km', join(dir, 'half.km'), '--frames-per-label', '2');
+  assert.equal(halfRun.code, 0, halfRun.err);
+  const hq = JSON.parse(halfRun.out.trim().split('\n').pop()!);
+  assert.ok(Math.abs(hq.pnmi - 1) < 1e-12);
+  assert.equal(hq.totalFrames, half.reduce((a, l) => a + l.split(' ').length, 0));
   writeFileSync(join(dir, 'short.km'), km.slice(1).join('\n') + '\n');
   assert.match(run('eval', 'pnmi', feats, '--km', join(dir, 'short.km')).err, /short\.km: 35 label lines for 36 utterances/);
   const abx = run('eval', 'abx', feats, '--per-cell', '2');

@@ -98,3 +98,16 @@ test('speech-ssl eval knn+probe --test-images DIR: scored on that folder, with p
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /class folder "zebra" is not one of the classes \[a, b, c\]/);
 });
+
+test('speech-ssl train --set data.path=REL resolves REL against the working directory, not the config folder', async () => {
+  const confDir = mkdtempSync(join(tmpdir(), 'image-train-conf-'));
+  const work = mkdtempSync(join(tmpdir(), 'image-train-cwd-'));
+  const configFile = join(confDir, 'run.json');
+  writeFileSync(configFile, JSON.stringify({ ...runConfig, data: { ...runConfig.data, path: 'nowhere' }, train: { maxSteps: 1, logEvery: 1 } }));
+  // The images sit in work/imgs only: resolved against the config folder the run would not find them.
+  cpSync(fixture.root, join(work, 'imgs'), { recursive: true });
+  const r = await runCli(['train', '--config', configFile, '--out', join(work, 'run'), '--backend', 'cpu', '--no-progress', '--set', 'data.path=imgs'], work);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /trained 1 updates/);
+  assert.match(r.stderr, /\[train 1\] epoch 0  loss /, 'the epoch counter is printed as an integer');
+});

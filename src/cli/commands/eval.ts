@@ -42,7 +42,8 @@ probe:    pooled features, multinomial logistic regression (standardised, L-BFGS
 knn:      same splits and --pool; cosine kNN with exp(sim/T) votes: --k 20,200 --temperature 0.07
 pnmi:     cluster ids from --km FILE (a .km in feature order) or --centroids PREFIX; reference per frame from
           --ref FILE (.km-style frame labels) or the utterance label over speech frames, chosen by energy:
-          --energy c0|mean|<column>|none (c0), --dynamic-range-db ${DEFAULT_SPEECH_FRAME_OPTIONS.dynamicRangeDb}
+          --energy c0|mean|<column>|none (c0), --dynamic-range-db ${DEFAULT_SPEECH_FRAME_OPTIONS.dynamicRangeDb};
+          --frames-per-label R when the ids run at 1/R of the feature rate (50 Hz ids on 100 Hz MFCC: 2)
 abx:      DTW over frame-wise --distance angular|cosine (angular); categories = label field, speakers = group
           field; --per-cell N utterances per (speaker, category) (${DEFAULT_ABX_OPTIONS.maxPerCell}), --seed N
 ${IMAGE_EVAL_USAGE}`,
@@ -148,7 +149,9 @@ function runPnmi(args: Args, corpus: EvalCorpus, labels: { ids: Int32Array; name
   const kmFile = args.string('km'), centroidsArg = args.string('centroids'), refFile = args.string('ref');
   const energyArg = args.string('energy', refFile ? 'none' : 'c0');
   const dynamicRangeDb = args.number('dynamic-range-db', DEFAULT_SPEECH_FRAME_OPTIONS.dynamicRangeDb);
+  const framesPerLabel = args.int('frames-per-label', 1);
   args.rejectUnknown();
+  if (!(framesPerLabel >= 1)) throw new InputError(`expected an integer >= 1, got ${framesPerLabel}`, { field: '--frames-per-label' });
   if (!kmFile === !centroidsArg) throw new InputError('give exactly one of --km FILE or --centroids PREFIX');
   let clusters: Int32Array[];
   let k: number;
@@ -171,10 +174,14 @@ function runPnmi(args: Args, corpus: EvalCorpus, labels: { ids: Int32Array; name
   const numRef = refs ? 1 + refs.reduce((m, r) => r.reduce((a, b) => Math.max(a, b), m), 0) : labels.names.length;
   let speech = 0, total = 0;
   const pairs = clusters.map((cl, i) => {
-    if (frames && frames[i].length / corpus.set.dims !== cl.length) {
-      throw new InputError(`utterance ${i + 1} (${corpus.names[i]}): ${cl.length} cluster ids but ${frames[i].length / corpus.set.dims} feature frames`, { file: kmFile ?? input(corpus) });
+    const n = frames ? frames[i].length / corpus.set.dims : 0;
+    if (frames && !labelFramesMatch(n, cl.length, framesPerLabel)) {
+      const r = [2, 3, 4].find((q) => q !== framesPerLabel && labelFramesMatch(n, cl.length, q));
+      const hint = r ? ` (labels at 1/${r} of the feature rate? pass --frames-per-label ${r})` : '';
+      throw new InputError(`utterance ${i + 1} (${corpus.names[i]}): ${cl.length} cluster ids but ${n} feature frames${framesPerLabel > 1 ? ` at ${framesPerLabel} frames per label` : ''}${hint}`, { file: kmFile ?? input(corpus) });
     }
-    const mask = frames ? selectSpeechFrames(logEnergyFromFeatures(frames[i], corpus.set.dims, energy as FeatureEnergySource), { dynamicRangeDb }) : undefined;
+    const frameEnergy = frames ? logEnergyFromFeatures(frames[i], corpus.set.dims, energy as FeatureEnergySource) : null;
+    const mask = frameEnergy ? selectSpeechFrames(energyPerLabel(frameEnergy, cl.length, framesPerLabel), { dynamicRangeDb }) : undefined;
     if (mask) for (const v of mask) speech += v;
     total += cl.length;
     const ref = refs ? refs[i] : new Int32Array(cl.length).fill(labels.ids[i]);
@@ -182,7 +189,23 @@ function runPnmi(args: Args, corpus: EvalCorpus, labels: { ids: Int32Array; name
   });
   const q = clusterQuality(jointCounts(pairs, numRef, k));
   process.stdout.write(formatTable(['metric', 'value'], [['phone purity', q.phonePurity], ['cluster purity', q.clusterPurity], ['PNMI', q.pnmi], ['frames', q.frames], ['clusters used', `${q.clustersUsed}/${k}`], ['reference labels', q.refLabelsUsed]]));
-  return { mode: 'pnmi', ...q, k, speechFrames: frames ? speech : total, totalFrames: total, config: { energy: energyArg, dynamicRangeDb, reference: refFile ?? 'utterance label' } };
+  return { mode: 'pnmi', ...q, k, speechFrames: frames ? speech : total, totalFrames: total, config: { energy: energyArg, dynamicRangeDb, framesPerLabel, reference: refFile ?? 'utterance label' } };
+}
+
+/** Labels at 1/r of the feature rate: a downsampler keeps ceil(n / r) or floor(n / r) of n frames. */
+function labelFramesMatch(featureFrames: number, labels: number, r: number): boolean {
+  return labels === Math.ceil(featureFrames / r) || labels === Math.floor(featureFrames / r);
+}
+
+/** Log energy per label: the mean over the `r` feature frames each label covers (the last may cover fewer). */
+function energyPerLabel(frameEnergy: Float32Array, labels: number, r: number): Float32Array {
+  if (r === 1) return frameEnergy;
+  return Float32Array.from({ length: labels }, (_, j) => {
+    const a = j * r, b = Math.min(frameEnergy.length, a + r);
+    let s = 0;
+    for (let t = a; t < b; t++) s += frameEnergy[t];
+    return b > a ? s / (b - a) : -Infinity;
+  });
 }
 
 function input(c: EvalCorpus): string {

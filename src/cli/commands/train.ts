@@ -10,7 +10,7 @@ import { buildRun, resumeLatest, writeRunConfig, type EncoderBuilder, type RunDe
 import { NonFiniteLossError } from '../../train/trainer.ts';
 import type { WaveformLoader } from '../../data/waveform.ts';
 import type { MetricsRow } from '../../train/metrics-log.ts';
-import { formatNumber } from '../../util/progress.ts';
+import { formatMetric, formatNumber } from '../../util/progress.ts';
 import { copyFeatureConfigIntoRun } from '../../train/feature-config.ts';
 import type { JsonValue } from '../../util/fields.ts';
 import { writeRunReport } from '../../report/run-report.ts';
@@ -69,7 +69,7 @@ async function defaultDeps(): Promise<RunDeps> {
 function printRow(row: MetricsRow): void {
   const fields = Object.entries(row)
     .filter(([k]) => k !== 'split' && k !== 'step' && k !== 'tensors')
-    .map(([k, v]) => `${k} ${typeof v === 'number' ? formatNumber(v) : v}`);
+    .map(([k, v]) => `${k} ${typeof v === 'number' ? formatMetric(k, v) : v}`);
   process.stderr.write(`[${row.split} ${row.step}] ${fields.join('  ')}\n`);
 }
 
@@ -89,7 +89,7 @@ export async function runTrain(args: Args, deps?: RunDeps): Promise<number> {
   args.rejectUnknown();
   if (seed !== undefined) sets.push(`seed=${seed}`);
   if (maxSteps !== undefined) sets.push(`train.maxSteps=${maxSteps}`);
-  const raw = applyOverrides(readConfigFile(configFile), sets);
+  const raw = applyOverrides(readConfigFile(configFile), sets, { cwd: process.cwd() });
   const active = await initBackend(backend, (m) => process.stderr.write(`speech-ssl train: ${m}\n`));
   process.stderr.write(`speech-ssl train: backend ${active}\n`);
   const showBar = progress && Boolean(process.stderr.isTTY);
