@@ -51,8 +51,12 @@ train() {
 probe() {
   local name="$1" feats="$2" opts=()
   if [ -n "$holdout" ]; then opts=(--train-list "$exp/data/probe_train.txt" --test-list "$exp/data/probe_test.txt"); fi
-  ssl eval probe "$feats" --split all --manifest "$exp/data/all.tsv" "${opts[@]+"${opts[@]}"}" --out "$exp/probe/$name.json" > "$exp/probe/$name.txt"
-  echo "   probe $name: $(node -e 'const r=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));console.log((100*r.mean.probe).toFixed(1)+"%")' "$exp/probe/$name.json")"
+  ssl eval probe "$feats" --split all --manifest "$exp/data/all.tsv" --pool mean,mean+std "${opts[@]+"${opts[@]}"}" --out "$exp/probe/$name.json" > "$exp/probe/$name.txt"
+  echo "   probe $name: $(probe_line "$exp/probe/$name.json")"
+}
+# probe_line FILE.json: "mean-pooled% / mean+std-pooled%" of a probe's JSON.
+probe_line() {
+  node -e 'const r=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")).mean;const p=(v)=>v===undefined?"-":(100*v).toFixed(1)+"%";console.log(p(r.probe)+" mean / "+p(r["probe mean+std"])+" mean+std")' "$1"
 }
 # With --speed/--vtln the training split is the original plus its perturbed copies (stage 4 assembles them).
 train_feats="$exp/fbank/train"; train_labels1="$exp/labels1/train.km"
@@ -192,10 +196,10 @@ if stage 11 "report (HuBERT iteration 1)"; then
   done_stage 11
 fi
 
-echo "== probe accuracy (digit, mean over folds)"
+echo "== probe accuracy (digit, mean over folds; mean pooling / mean+std pooling)"
 for f in "$exp"/probe/*.json; do
   [ -f "$f" ] || continue
   case "$f" in */pnmi_*) continue ;; esac
-  node -e 'const r=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));console.log("   "+require("path").basename(process.argv[1],".json").padEnd(20)+(100*r.mean.probe).toFixed(1)+"%")' "$f"
+  echo "   $(basename "$f" .json | awk '{ printf "%-20s", $0 }')$(probe_line "$f")"
 done
 recipe_summary
