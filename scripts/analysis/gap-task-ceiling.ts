@@ -10,10 +10,10 @@
  *
  *   node --import tsx scripts/analysis/gap-task-ceiling.ts exp/fsdd/fbank exp/fsdd/data/all.tsv [pairsPerItem]
  */
-import { openEvalCorpus, readAllUtterances } from '../../src/eval/evalCorpus.ts';
+import { openEvalCorpus, readAllUtterances } from '../../src/eval/eval-corpus.ts';
 import { SegmentPairSampler } from '../../src/methods/segment-pair-sampler.ts';
-import { evaluateProbeFolds } from '../../src/eval/foldEvaluation.ts';
-import { encodeValues, fieldOf, leaveOneGroupOut, parseFieldSpec } from '../../src/eval/utteranceFields.ts';
+import { evaluateProbeFolds } from '../../src/eval/fold-evaluation.ts';
+import { encodeValues, fieldOf, leaveOneGroupOut, parseFieldSpec } from '../../src/eval/utterance-fields.ts';
 import { Rng } from '../../src/util/rng.ts';
 
 const [feats, manifest, perItemArg] = process.argv.slice(2);

@@ -11,10 +11,10 @@ import { closeSync, mkdtempSync, openSync, readdirSync, rmSync, writeSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Args } from '../../src/util/args.ts';
-import { createFeaturizer } from '../../src/audio/featurizer.ts';
-import { featurizeFile } from '../../src/audio/extract/featurize-file.ts';
-import { WorkerPool } from '../../src/audio/extract/pool.ts';
-import { runExtract } from '../../src/audio/extract/run-extract.ts';
+import { createFeaturizer } from '../../src/features/featurizer.ts';
+import { featurizeFile } from '../../src/features/extract/featurize-file.ts';
+import { WorkerPool } from '../../src/features/extract/pool.ts';
+import { runExtract } from '../../src/features/extract/run-extract.ts';
 import { decodeAudio } from '../../src/audio/decode.ts';
 import { resample } from '../../src/audio/resample.ts';
 import type { FeatureMatrix } from '../../src/audio/feature-matrix.ts';

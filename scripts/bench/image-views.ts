@@ -4,11 +4,11 @@
  * of random indices. Prints one JSON object as its last line.
  */
 import { resolve } from 'node:path';
-import { loadImageFolderSplits } from '../../src/image/imageFolder.ts';
+import { loadImageFolderSplits } from '../../src/image/image-folder.ts';
 import { byolViews, simclrCifarViews } from '../../src/image/views/presets.ts';
-import { RotationSampler } from '../../src/image/views/rotationSampler.ts';
-import { RelativePositionSampler } from '../../src/image/views/relativePositionSampler.ts';
-import { CpcPatchGridSampler } from '../../src/image/views/cpcPatchGridSampler.ts';
+import { RotationSampler } from '../../src/image/views/rotation-sampler.ts';
+import { RelativePositionSampler } from '../../src/image/views/relative-position-sampler.ts';
+import { CpcPatchGridSampler } from '../../src/image/views/cpc-patch-grid-sampler.ts';
 import type { ImageSource } from '../../src/image/dataset.ts';
 import { Rng } from '../../src/util/rng.ts';
 import { Args } from '../../src/util/args.ts';

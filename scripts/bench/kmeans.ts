@@ -14,8 +14,8 @@ import { resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Args } from '../../src/util/args.ts';
 import { readNpy } from '../../src/util/npy.ts';
-import { miniBatchKMeans } from '../../src/cluster/miniBatchKMeans.ts';
-import { createDistanceKernel } from '../../src/cluster/distanceKernel.ts';
+import { miniBatchKMeans } from '../../src/cluster/mini-batch-kmeans.ts';
+import { createDistanceKernel } from '../../src/cluster/distance-kernel.ts';
 
 export async function main(argv: string[]): Promise<void> {
   const args = new Args(argv, ['js']);

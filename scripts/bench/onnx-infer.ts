@@ -13,7 +13,7 @@ import { Linear } from '../../src/nn/linear.ts';
 import { TransformerBlock } from '../../src/nn/transformer-block.ts';
 import { ExportContext, type Seq } from '../../src/export/export-context.ts';
 import { exportLayer } from '../../src/export/registry.ts';
-import { encodeModel, modelProto } from '../../src/export/onnx-proto.ts';
+import { encodeModel, modelProto } from '../../src/util/onnx-proto.ts';
 import { OnnxRunner } from '../../src/export/runner.ts';
 import '../../src/export/layers/index.ts';
 import { Args } from '../../src/util/args.ts';

@@ -1,6 +1,6 @@
 /**
  * The audio frontend's public surface: decoding, resampling, Kaldi features, mel spectrograms, deltas,
- * CMVN, the mel-bank and window builders, and the Featurizer seam (for src/index.ts to re-export).
+ * CMVN, the mel-bank and window builders (for src/index.ts to re-export). Featurizers are in src/features/.
  */
 export { decodeAudio, probeAudio, readAudioBlocks, AUDIO_EXTENSIONS, type AudioInfo, type DecodedAudio, type BlockOptions } from './decode.ts';
 export { resample, resampledLength, Resampler, sincResampleKernel, RESAMPLE_DEFAULTS, type ResampleOptions } from './resample.ts';
@@ -12,8 +12,4 @@ export { utteranceCmvn, type CmvnMode } from './cmvn.ts';
 export { kaldiMelBanks, melscaleFbanks, sparseFilterbank, applySparseFilterbank, hzToMel, melToHz, kaldiMel, type MelFilterbank, type MelScale } from './mel.ts';
 export { hannWindow, hammingWindow, poveyWindow, blackmanWindow, rectangularWindow, kaldiWindow, centerPadWindow, type WindowType } from './window.ts';
 export { RealFft, ComplexFft } from './fft.ts';
-export { createFeaturizer, featurizerKind, FEATURIZER_KINDS, type Featurizer, type FeaturizerKind, type FeaturizeContext } from './featurizer.ts';
 export { ShortInputError, type FeatureMatrix, type FeatureStream } from './feature-matrix.ts';
-export { featurizeFile } from './extract/featurize-file.ts';
-export { runExtract, type ExtractOptions, type ExtractSummary } from './extract/run-extract.ts';
-export { buildManifests } from './build-manifest.ts';

@@ -4,12 +4,12 @@ import { writeFileAtomic } from '../util/atomic.ts';
 import { Rng } from '../util/rng.ts';
 import { initBackend, BACKEND_CHOICES } from '../engine/backend.ts';
 import { loadImageSplits, uniformImageShape } from '../data/image-source.ts';
-import { loadImageFolder } from '../image/imageFolder.ts';
+import { loadImageFolder } from '../image/image-folder.ts';
 import { stratifiedSubset } from '../data/image-data.ts';
-import { encoderFromCheckpoint, encoderFromRunConfig, embedImages, evalImageSpec } from '../eval/imageEmbedding.ts';
-import { evaluateKnnFolds, evaluateProbeFolds } from '../eval/foldEvaluation.ts';
-import { DEFAULT_PROBE_CONFIG } from '../eval/linearProbe.ts';
-import { formatTable } from '../eval/evalCorpus.ts';
+import { encoderFromCheckpoint, encoderFromRunConfig, embedImages, evalImageSpec } from '../eval/image-embedding.ts';
+import { evaluateKnnFolds, evaluateProbeFolds } from '../eval/fold-evaluation.ts';
+import { PROBE_DEFAULTS } from '../eval/linear-probe.ts';
+import { formatTable } from '../eval/eval-corpus.ts';
 
 /**
  * `speech-ssl eval knn|probe|knn+probe --checkpoint RUN` (or `--random-init CONFIG`): frozen pooled features of the
@@ -35,8 +35,8 @@ export async function runImageEval(mode: 'knn' | 'probe' | 'knn+probe', args: Ar
   const batchSize = args.int('batch-size', 256);
   const backend = args.choice('backend', BACKEND_CHOICES, 'auto');
   const out = args.string('out');
-  const l2 = args.number('l2', DEFAULT_PROBE_CONFIG.l2);
-  const maxIter = args.int('max-iter', DEFAULT_PROBE_CONFIG.maxIter);
+  const l2 = args.number('l2', PROBE_DEFAULTS.l2);
+  const maxIter = args.int('max-iter', PROBE_DEFAULTS.maxIter);
   const ks = args.string('k', '20,200').split(',').map(Number);
   const temperature = args.number('temperature', 0.07);
   args.rejectUnknown();

@@ -1,6 +1,6 @@
-import { miniBatchKMeans, type MiniBatchOptions } from './miniBatchKMeans.ts';
-import { fullKMeans } from './fullKMeans.ts';
-import { resolveKMeansConfig, type KMeansConfig, type KMeansResult } from './kmeansConfig.ts';
+import { miniBatchKMeans, type MiniBatchOptions } from './mini-batch-kmeans.ts';
+import { fullKMeans } from './full-kmeans.ts';
+import { resolveKMeansConfig, type KMeansConfig, type KMeansResult } from './kmeans-config.ts';
 
 /**
  * k-means on a row-major [n, dims] float32 matrix with the algorithm the config asks for; `auto` runs the

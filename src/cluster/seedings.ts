@@ -1,6 +1,6 @@
 import { Rng, type RngState } from '../util/rng.ts';
-import { createDistanceKernel } from './distanceKernel.ts';
-import { kmeansPlusPlus } from './kmeansPlusPlus.ts';
+import { createDistanceKernel } from './distance-kernel.ts';
+import { kmeansPlusPlus } from './kmeans-plus-plus.ts';
 
 /**
  * The n_init k-means++ seedings of mini-batch k-means as independent jobs: seeding r draws its `initSize`

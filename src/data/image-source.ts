@@ -4,9 +4,9 @@ import type { Fields } from '../util/fields.ts';
 import { InputError } from '../util/errors.ts';
 import { Rng } from '../util/rng.ts';
 import { ImageDataset, stratifiedSplit, type LoadFailure } from '../image/dataset.ts';
-import { loadImageFolder } from '../image/imageFolder.ts';
-import { loadCifarBinary } from '../image/cifarBinary.ts';
-import { loadDigitsCsv } from '../image/digitsCsv.ts';
+import { loadImageFolder } from '../image/image-folder.ts';
+import { loadCifarBinary } from '../image/cifar-binary.ts';
+import { loadDigitsCsv } from '../image/digits-csv.ts';
 import { resizeImage } from '../image/transforms/resize.ts';
 import { CIFAR10_STATS, type ChannelStats } from '../image/transforms/normalize.ts';
 

@@ -5,7 +5,7 @@ import { Rng } from '../util/rng.ts';
 import { InputError } from '../util/errors.ts';
 import { FeatureDataset } from './features.ts';
 import type { LabelSpec } from './labels.ts';
-import { WaveformDataset, type WaveformLoader } from './waveform.ts';
+import { WAVEFORM_RATE, WaveformDataset, type WaveformLoader } from './waveform.ts';
 import { collateSequences, planSequenceBatches, type SequenceBatch, type SequenceDataset } from './sequence.ts';
 import { PlannedBatchSource, type EvalSource } from './source.ts';
 import type { BuiltData, DataBuildContext } from './registry.ts';
@@ -43,7 +43,7 @@ export const SEQUENCE_DATA_DEFAULTS: SequenceDataConfig = {
 };
 
 /** HuBERT's waveform default: 50 Hz labels on 16 kHz samples. */
-const WAVEFORM_LABELS_PER_SAMPLE = 50 / 16000;
+const WAVEFORM_LABELS_PER_SAMPLE = 50 / WAVEFORM_RATE;
 
 interface SplitSpec {
   features?: string;

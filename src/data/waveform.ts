@@ -1,4 +1,5 @@
-import { errorMessage } from '../util/errors.ts';
+import { InputError, errorMessage } from '../util/errors.ts';
+import { decodeAudio } from '../audio/decode.ts';
 import { entryPath, readManifest } from './manifest.ts';
 import type { LabelSetInfo, SequenceDataset } from './sequence.ts';
 import { KmLabels, checkLabelCounts, type LabelSpec } from './labels.ts';
@@ -10,6 +11,16 @@ import { KmLabels, checkLabelCounts, type LabelSpec } from './labels.ts';
  * length differs from the manifest's, is recorded in `failures` and skipped, not fatal.
  */
 export type WaveformLoader = (file: string) => Float32Array | Promise<Float32Array>;
+
+/** The rate waveform encoders take (fairseq's HuBERT / wav2vec 2.0 and the CPC stack: 16 kHz). */
+export const WAVEFORM_RATE = 16000;
+
+/** Decodes a WAV/FLAC file to mono; a file at another rate is refused (resample the corpus first). */
+export async function decodeWaveform(file: string): Promise<Float32Array> {
+  const a = await decodeAudio(file);
+  if (a.sampleRate !== WAVEFORM_RATE) throw new InputError(`sample rate ${a.sampleRate} Hz; waveform training expects ${WAVEFORM_RATE} Hz (resample first)`, { file });
+  return a.mono;
+}
 
 export class WaveformDataset implements SequenceDataset {
   readonly isWaveform = true;

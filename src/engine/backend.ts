@@ -5,10 +5,12 @@ import { availableParallelism } from 'node:os';
 import { registerWasm, wasmThreadsInUse } from './wasm-threads.ts';
 import { installFastPaths } from './fast-paths.ts';
 import { ensureGradients } from './gradients.ts';
+import { OrtGemm } from './ort-gemm.ts';
+import { setDenseProvider, denseProvider } from './ort-matmul.ts';
 
-/** Backend choices: `auto` picks the fastest that loads (tensorflow, then wasm, then cpu). */
-export type BackendChoice = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
-export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
+import { BACKEND_CHOICES, type BackendChoice } from './backend-choices.ts';
+
+export { BACKEND_CHOICES, type BackendChoice };
 
 export interface BackendOptions {
   /** Receives one line per fallback and one naming the backend that runs. */
@@ -20,27 +22,56 @@ export interface BackendOptions {
   threads?: number | 'auto';
   /** Install the engine's fast paths (default true; false only to measure the stock kernels). */
   fastPaths?: boolean;
+  /**
+   * Dense products of the wasm and cpu backends on onnxruntime's native GEMM (src/engine/ort-gemm.ts),
+   * on `threads` threads (default true; the SPEECH_SSL_NATIVE_GEMM environment variable set to 0 turns
+   * it off). Unavailable (another onnxruntime-node version, sessions that fail): one line on `log`, and
+   * the engine's own kernels run them.
+   */
+  nativeGemm?: boolean;
 }
 
 export interface BackendInfo {
   /** tfjs backend name now active: `tensorflow`, `wasm` or `cpu`. */
   name: string;
-  /** Threads the backend's matrix products run on (wasm), 1 for cpu; 0 when unknown (tensorflow). */
+  /** wasm: the backend's threads; cpu: the onnxruntime GEMM's threads, else 1; 0 when unknown (tensorflow). */
   threads: number;
-  /** e.g. `wasm (SIMD, 2 threads)`, `tensorflow (@tensorflow/tfjs-node)`. */
+  /** e.g. `wasm (SIMD, 2 threads; products on onnxruntime 1.30.0, 2 threads)`, `tensorflow (@tensorflow/tfjs-node)`. */
   description: string;
 }
 
 const TENSORFLOW_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
 let tensorflowPackage: string | null = null;
 let current: BackendInfo | null = null;
+/** onnxruntime GEMMs opened so far, by thread count (or why none could be). */
+const gemms = new Map<number, OrtGemm | string>();
+
+function nativeGemmWanted(option: boolean | undefined): boolean {
+  if (option !== undefined) return option;
+  const env = process.env.SPEECH_SSL_NATIVE_GEMM;
+  return !(env !== undefined && ['0', 'false', 'off'].includes(env.trim().toLowerCase()));
+}
+
+/** Routes the dense products to onnxruntime's GEMM on `threads` threads, or says in one line why not. */
+function selectGemm(wanted: boolean, threads: number, log: (m: string) => void): void {
+  setDenseProvider(null);
+  if (!wanted) return;
+  let gemm = gemms.get(threads);
+  if (gemm === undefined) {
+    gemm = OrtGemm.open(threads);
+    gemms.set(threads, gemm);
+  }
+  if (typeof gemm === 'string') log(`${gemm}; dense products stay on the engine's kernels`);
+  else setDenseProvider(gemm);
+}
 
 function firstLine(e: unknown): string {
   const msg = e instanceof Error ? e.message : String(e);
   return msg.split('\n')[0].trim();
 }
 
-function resolveThreads(threads: number | 'auto' | undefined): number {
+/** `threads`, else SPEECH_SSL_THREADS, else every core, as a thread count (at most 8). */
+export function resolveThreads(threads: number | 'auto' | undefined): number {
   const env = process.env.SPEECH_SSL_THREADS;
   let t: number | 'auto' = threads ?? (env && env.trim() !== '' ? (env.trim() === 'auto' ? 'auto' : Number(env)) : 'auto');
   if (t === 'auto') t = Math.min(8, availableParallelism());
@@ -113,6 +144,8 @@ export async function initBackend(choice: BackendChoice = 'auto', opts: BackendO
     }
     if (ok) {
       await tf.ready();
+      if (name !== 'tensorflow') selectGemm(options.fastPaths !== false && nativeGemmWanted(options.nativeGemm), threads, log);
+      else setDenseProvider(null);
       current = describe(tf.getBackend());
       if (name !== choice && choice !== 'auto') log(`backend ${choice} unavailable; running on ${current.description}`);
       return current.name;
@@ -121,13 +154,19 @@ export async function initBackend(choice: BackendChoice = 'auto', opts: BackendO
   throw new Error('no tfjs backend could be initialised (not even cpu)');
 }
 
+function plural(n: number): string {
+  return `${n} thread${n === 1 ? '' : 's'}`;
+}
+
 function describe(name: string): BackendInfo {
+  const gemm = denseProvider();
+  const products = gemm ? `; products on onnxruntime ${gemm.version}, ${plural(gemm.threads)}` : '';
   if (name === 'wasm') {
     const t = wasmThreadsInUse();
-    return { name, threads: t, description: `wasm (SIMD, ${t} thread${t === 1 ? '' : 's'})` };
+    return { name, threads: t, description: `wasm (SIMD, ${plural(t)}${products})` };
   }
   if (name === 'tensorflow') return { name, threads: 0, description: `tensorflow (${tensorflowPackage ?? 'native'})` };
-  return { name, threads: 1, description: 'cpu (pure JS)' };
+  return { name, threads: gemm ? gemm.threads : 1, description: `cpu (pure JS${products})` };
 }
 
 /** What `initBackend` last selected (null before the first call). */

@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { replaceStockKernel } from './kernel-registry.ts';
+import { ortProduct } from './ort-matmul.ts';
+import { applyActivation, runKernel } from './fused-activation.ts';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 
 /**
@@ -79,6 +81,8 @@ function cpuMatMul(stock: KernelConfig): KernelFunc {
     const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
     const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
     if (a.dtype !== 'float32' || b.dtype !== 'float32') return stock.kernelFunc(args);
+    const native = ortProduct('cpu', backend, { a, b, transposeA, transposeB });
+    if (native) return native;
     const ra = a.shape.length;
     const rb = b.shape.length;
     const m = transposeA ? a.shape[ra - 1] : a.shape[ra - 2];
@@ -115,35 +119,21 @@ function cpuMatMul(stock: KernelConfig): KernelFunc {
   };
 }
 
-const ACTIVATION_KERNELS: Record<string, string> = { relu: 'Relu', relu6: 'Relu6', elu: 'Elu', sigmoid: 'Sigmoid', leakyrelu: 'LeakyRelu', prelu: 'Prelu' };
-
-function runCpu(name: string, backend: unknown, inputs: Record<string, TensorInfo>, attrs: Record<string, unknown> = {}): TensorInfo {
-  const k = tf.getKernel(name, 'cpu');
-  if (!k) throw new Error(`cpu backend has no ${name} kernel`);
-  return k.kernelFunc({ inputs, backend: backend as tf.KernelBackend, attrs: attrs as tf.NamedAttrMap }) as TensorInfo;
-}
-
 /** The fused product on cpu: the stock one calls the stock product directly, so route it through ours. */
 function cpuFusedMatMul(product: KernelFunc): KernelFunc {
   return (args) => {
     const backend = args.backend as unknown as { disposeData(id: object): void };
     const { a, b, bias, preluActivationWeights } = args.inputs as { a: TensorInfo; b: TensorInfo; bias?: TensorInfo; preluActivationWeights?: TensorInfo };
     const { transposeA, transposeB, activation, leakyreluAlpha } = args.attrs as { transposeA: boolean; transposeB: boolean; activation: string; leakyreluAlpha?: number };
+    const native = ortProduct('cpu', backend, { a, b, transposeA, transposeB, bias });
+    if (native) return applyActivation('cpu', backend, native, { activation, leakyreluAlpha, preluActivationWeights });
     let out = product({ inputs: { a, b }, backend: args.backend, attrs: { transposeA, transposeB } }) as TensorInfo;
     if (bias) {
-      const added = runCpu('Add', backend, { a: out, b: bias });
+      const added = runKernel('Add', 'cpu', backend, { a: out, b: bias });
       backend.disposeData(out.dataId);
       out = added;
     }
-    if (activation && activation !== 'linear') {
-      const kernel = ACTIVATION_KERNELS[activation];
-      if (!kernel) throw new Error(`_FusedMatMul: unknown activation "${activation}"`);
-      const inputs: Record<string, TensorInfo> = activation === 'prelu' ? { x: out, alpha: preluActivationWeights as TensorInfo } : { x: out };
-      const activated = runCpu(kernel, backend, inputs, activation === 'leakyrelu' ? { alpha: leakyreluAlpha ?? 0.2 } : {});
-      backend.disposeData(out.dataId);
-      out = activated;
-    }
-    return out;
+    return applyActivation('cpu', backend, out, { activation, leakyreluAlpha, preluActivationWeights });
   };
 }
 

@@ -24,6 +24,8 @@ import { installWasmLeadingSum } from './wasm-leading-sum.ts';
  *  - GELU and its gradient as kernels of their own on wasm (SIMD) and cpu (nn/gelu.ts uses them);
  *  - layer normalisation forward and backward likewise (nn/layer-norm.ts uses them);
  *  - one AdamW update per parameter as one kernel (train/adamw.ts uses it).
+ * The BatchMatMul/_FusedMatMul kernels of both backends first offer a product to onnxruntime's GEMM
+ * (ort-matmul.ts), which `initBackend` selects after these are installed.
  */
 export const FAST_PATHS = ['wasm-matmul', 'wasm-conv2d-backprop-filter', 'wasm-conv2d-backprop-input', 'wasm-identity', 'wasm-square', 'wasm-leading-sum', 'wasm-bridged-kernels', 'cpu-matmul', 'gelu-kernels', 'layer-norm-kernels', 'adamw-kernel'] as const;
 

@@ -4,9 +4,12 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { makeView, releaseView, disposeTemp, wasmId, wasmModule, heapAddress, wasmMemory } from './wasm-views.ts';
 import { threadedBatchedGemm } from './wasm-gemm-threads.ts';
 import { replaceStockKernel } from './kernel-registry.ts';
+import { ortProduct } from './ort-matmul.ts';
+import { applyActivation } from './fused-activation.ts';
 
 /**
- * Matrix products on the wasm backend, kept on XNNPACK's fast path.
+ * Matrix products on the wasm backend, kept on XNNPACK's fast path when onnxruntime's GEMM does not take
+ * them (ort-matmul.ts).
  *
  * The stock wasm kernel hands a product to XNNPACK only when it is a single 2-D product with neither
  * operand transposed; everything else (every backward pass: dA = dY B^T, dB = A^T dY; every attention
@@ -160,6 +163,8 @@ function matMulKernel(stock: KernelConfig): KernelFunc {
     const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
     const { transposeA, transposeB } = args.attrs as { transposeA: boolean; transposeB: boolean };
     if (a.dtype !== 'float32' || b.dtype !== 'float32') return stock.kernelFunc(args);
+    const native = ortProduct('wasm', backend, { a, b, transposeA, transposeB });
+    if (native) return native;
     const ra = a.shape.length;
     const rb = b.shape.length;
     if (swapWideTn && transposeA && !transposeB && ra === rb && sizeOf(a.shape.slice(0, -2)) === 1 && sizeOf(b.shape.slice(0, -2)) === 1 && b.shape[rb - 1] > 1.5 * a.shape[ra - 1]) {
@@ -187,9 +192,11 @@ function fusedMatMulKernel(stock: KernelConfig): KernelFunc {
   return (args) => {
     const backend = args.backend as BackendWasm;
     const inputs = args.inputs as { a: TensorInfo; b: TensorInfo; bias?: TensorInfo; preluActivationWeights?: TensorInfo };
-    const attrs = args.attrs as { transposeA: boolean; transposeB: boolean };
+    const attrs = args.attrs as { transposeA: boolean; transposeB: boolean; activation?: string; leakyreluAlpha?: number };
     const { a, b } = inputs;
     if (a.dtype !== 'float32' || b.dtype !== 'float32') return stock.kernelFunc(args);
+    const native = ortProduct('wasm', backend, { a, b, transposeA: attrs.transposeA, transposeB: attrs.transposeB, bias: inputs.bias });
+    if (native) return applyActivation('wasm', backend, native, { ...attrs, preluActivationWeights: inputs.preluActivationWeights });
     const at = attrs.transposeA ? transposeLastTwo(backend, a) : a;
     const bt = attrs.transposeB ? transposeLastTwo(backend, b) : b;
     const views: TensorInfo[] = [];

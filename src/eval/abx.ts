@@ -24,7 +24,7 @@ export interface AbxOptions {
   distance: FrameDistance;
   maxPerCell: number;
 }
-export const DEFAULT_ABX_OPTIONS: Readonly<AbxOptions> = Object.freeze({ distance: 'angular', maxPerCell: 5 });
+export const ABX_DEFAULTS: Readonly<AbxOptions> = Object.freeze({ distance: 'angular', maxPerCell: 5 });
 
 export interface AbxResult {
   /** Error rates in [0, 1]. */
@@ -84,7 +84,7 @@ export function dtwAverageDistance(a: Float32Array, b: Float32Array, dims: numbe
 }
 
 export function abx(items: AbxItem[], dims: number, rng: Rng, partial: Partial<AbxOptions> = {}): AbxResult {
-  const o = { ...DEFAULT_ABX_OPTIONS, ...partial };
+  const o = { ...ABX_DEFAULTS, ...partial };
   // Cells of (speaker, category), subsampled.
   const cells = new Map<string, number[]>();
   items.forEach((it, i) => {

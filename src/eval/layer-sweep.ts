@@ -1,9 +1,9 @@
-import { evaluateProbeFolds, type FoldSummary } from './foldEvaluation.ts';
-import { accuracy, type ProbeConfig } from './linearProbe.ts';
+import { evaluateProbeFolds, type FoldSummary } from './fold-evaluation.ts';
+import { accuracy, type ProbeConfig } from './linear-probe.ts';
 import { poolUtterances, pooledDims, type Pooling } from './pooling.ts';
 import { layerStats, trainWeightedLayerProbe, predictWeightedLayerProbe } from './weighted-layer-probe.ts';
-import { formatTable } from './evalCorpus.ts';
-import type { Fold } from './utteranceFields.ts';
+import { formatTable } from './eval-corpus.ts';
+import type { Fold } from './utterance-fields.ts';
 
 /**
  * A probe per hidden layer and the SUPERB weighted sum of all of them, in one pass over features whose

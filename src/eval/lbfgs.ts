@@ -12,7 +12,7 @@ export interface LbfgsOptions {
   /** Stop when the objective changes by less than this (relative) over one iteration. */
   relTol: number;
 }
-export const DEFAULT_LBFGS_OPTIONS: Readonly<LbfgsOptions> = Object.freeze({ maxIter: 500, memory: 10, gradTol: 1e-6, relTol: 1e-10 });
+export const LBFGS_DEFAULTS: Readonly<LbfgsOptions> = Object.freeze({ maxIter: 500, memory: 10, gradTol: 1e-6, relTol: 1e-10 });
 
 export interface LbfgsResult {
   x: Float64Array;
@@ -28,7 +28,7 @@ function dot(a: Float64Array, b: Float64Array): number {
 }
 
 export function lbfgs(f: (x: Float64Array, grad: Float64Array) => number, x0: Float64Array, opts: Partial<LbfgsOptions> = {}): LbfgsResult {
-  const o = { ...DEFAULT_LBFGS_OPTIONS, ...opts };
+  const o = { ...LBFGS_DEFAULTS, ...opts };
   const n = x0.length;
   let x = Float64Array.from(x0);
   let g = new Float64Array(n);

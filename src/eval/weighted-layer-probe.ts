@@ -1,5 +1,5 @@
 import { lbfgs } from './lbfgs.ts';
-import { DEFAULT_PROBE_CONFIG, type ProbeConfig } from './linearProbe.ts';
+import { PROBE_DEFAULTS, type ProbeConfig } from './linear-probe.ts';
 import type { Pooling } from './pooling.ts';
 
 /**
@@ -234,7 +234,7 @@ export function weightedLayerObjective(s: LayerStats, rows: number[], labels: In
 
 /** Trains the weighted-sum probe on utterances `rows` of `s` with labels (one per row) in [0, numClasses). */
 export function trainWeightedLayerProbe(s: LayerStats, rows: number[], labels: Int32Array, numClasses: number, pool: Pooling, partial: Partial<ProbeConfig> = {}): WeightedLayerProbe {
-  const cfg = { ...DEFAULT_PROBE_CONFIG, ...partial };
+  const cfg = { ...PROBE_DEFAULTS, ...partial };
   const L = s.layers, D = s.dims, C = numClasses;
   const P = pool === 'mean' ? D : 2 * D;
   const nW = C * P, offB = nW, offA = nW + C;

@@ -1,16 +1,16 @@
+import { WAVEFORM_RATE } from '../data/waveform.ts';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { InputError } from '../util/errors.ts';
 import type { JsonValue } from '../util/fields.ts';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { projectVersion } from '../util/version.ts';
-import { findTrainingFeatureConfig, readFeatureConfig } from '../train/feature-config.ts';
-import { loadTrainedEncoder } from '../train/trained-encoder.ts';
+import { findTrainingFeatureConfig, readFeatureConfig } from '../checkpoint/feature-config.ts';
+import { loadTrainedEncoder } from '../checkpoint/trained-encoder.ts';
 import { ExportError } from './export-context.ts';
 import { exportEncoderModel, parseLayerSelection, type ExportedModel } from './export-model.ts';
 import { featureFrameRate, frontendFromFeatureConfig } from './frontend-config.ts';
 import type { FrontendPrecision } from './frontend.ts';
-import { encoderInputKind } from './registry.ts';
 
 /**
  * A trained checkpoint to an ONNX file: the encoder rebuilt from the checkpoint, the frontend (with
@@ -41,23 +41,17 @@ export function exportCheckpoint(o: ExportCheckpointOptions): ExportCheckpointRe
   const trained = loadTrainedEncoder(o.checkpoint);
   try {
     const { encoder, dir, step } = trained;
-    let input;
-    try {
-      input = encoderInputKind(encoder);
-    } catch (e) {
-      if (e instanceof ExportError) throw new InputError(e.message, { file: dir });
-      throw e;
-    }
+    const input = encoder.input;
     const layers = parseLayerSelection(o.layers, encoder.numLayers);
     if (o.frontendConfig !== undefined && !existsSync(o.frontendConfig)) throw new InputError('no such file', { file: o.frontendConfig, field: '--frontend-config' });
-    const featureFile = o.frontendConfig ?? (input.kind === 'features' ? findTrainingFeatureConfig(dir, trained.runConfig) : undefined);
+    const featureFile = o.frontendConfig ?? (input.kind === 'frames' ? findTrainingFeatureConfig(dir, trained.runConfig) : undefined);
     const featureConfig: Record<string, JsonValue> | undefined = featureFile ? readFeatureConfig(featureFile) : undefined;
-    if (o.withFrontend && input.kind !== 'features') throw new InputError(`--with-frontend is for encoders that take features; this ${encoder.kind} encoder takes ${input.kind === 'image' ? 'images' : 'the waveform'} itself`, { file: dir });
+    if (o.withFrontend && input.kind !== 'frames') throw new InputError(`--with-frontend is for encoders that take features; this ${encoder.kind} encoder takes ${input.kind === 'image' ? 'images' : 'the waveform'} itself`, { file: dir });
     if (o.withFrontend && !featureConfig) {
       throw new InputError('--with-frontend needs the feature configuration the training features were made with: the run has no features.json (neither in its folder nor beside its data.train.features); pass --frontend-config FILE (the features.json `speech-ssl extract` wrote)', { file: dir });
     }
     const frontend = o.withFrontend && featureConfig ? frontendFromFeatureConfig(featureConfig, featureFile!) : undefined;
-    const inputRate = input.kind === 'waveform' ? 16000 : (featureConfig && featureFrameRate(featureConfig)) ?? 100;
+    const inputRate = input.kind === 'waveform' ? WAVEFORM_RATE : (featureConfig && featureFrameRate(featureConfig)) ?? 100;
     const version = projectVersion();
     const metadata: Record<string, string> = { checkpoint_step: String(step), checkpoint: resolve(dir), project_version: version };
     if (featureConfig) metadata.feature_config = JSON.stringify(featureConfig);

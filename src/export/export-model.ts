@@ -1,11 +1,11 @@
-import type { Encoder } from '../models/encoder.ts';
+import type { Encoder, EncoderInput } from '../models/encoder.ts';
 import { InputError } from '../util/errors.ts';
 import { ExportContext, ExportError, type Seq } from './export-context.ts';
 import { frontendGeometry, frontendGraph, type FrontendConfig, type FrontendPrecision } from './frontend.ts';
 import { fullLengths, lengthsFromPaddingMask } from './masks.ts';
-import { encodeModel, modelProto } from './onnx-proto.ts';
-import { DataType } from './onnx-schema.ts';
-import { encoderInputKind, exportEncoderGraph, type EncoderGraph, type EncoderInputKind } from './registry.ts';
+import { encodeModel, modelProto } from '../util/onnx-proto.ts';
+import { DataType } from '../util/onnx-schema.ts';
+import { exportEncoderGraph, type EncoderGraph } from './registry.ts';
 import './layers/index.ts';
 import './encoders/index.ts';
 
@@ -38,7 +38,7 @@ export function parseLayerSelection(spec: string, numLayers: number): LayerSelec
 
 export interface ExportModelOptions {
   /** Default: what the encoder's exporter declares. */
-  input: EncoderInputKind;
+  input: EncoderInput;
   layers: LayerSelection;
   /** Put this frontend in front of a feature encoder (the model then takes `waveform`). */
   frontend?: FrontendConfig;
@@ -72,10 +72,10 @@ export interface ExportedModel {
 
 /** Builds the ONNX model of `encoder` (in eval mode; dropout and frame masking are not exported). */
 export function exportEncoderModel(encoder: Encoder, options: Partial<ExportModelOptions> = {}): ExportedModel {
-  const o: ExportModelOptions = { ...EXPORT_DEFAULTS, input: options.input ?? encoderInputKind(encoder), ...options };
+  const o: ExportModelOptions = { ...EXPORT_DEFAULTS, input: options.input ?? encoder.input, ...options };
   if (o.input.kind === 'image') return exportImageEncoderModel(encoder, o, o.input);
-  if (o.frontend && o.input.kind !== 'features') throw new ExportError(`--with-frontend needs an encoder that takes features; "${encoder.kind}" takes a waveform`);
-  if (o.frontend && o.input.kind === 'features' && frontendGeometry(o.frontend).dims !== o.input.dim) {
+  if (o.frontend && o.input.kind !== 'frames') throw new ExportError(`--with-frontend needs an encoder that takes features; "${encoder.kind}" takes a waveform`);
+  if (o.frontend && o.input.kind === 'frames' && frontendGeometry(o.frontend).dims !== o.input.dim) {
     throw new ExportError(`the frontend gives ${frontendGeometry(o.frontend).dims} dims per frame but encoder "${encoder.kind}" takes ${o.input.dim}`);
   }
   const ctx = new ExportContext(encoder);
@@ -115,7 +115,7 @@ export function exportEncoderModel(encoder: Encoder, options: Partial<ExportMode
     encoder_kind: encoder.kind,
     encoder_config: JSON.stringify(encoder.config),
     input: inputName,
-    input_dim: String(o.input.kind === 'features' && !o.frontend ? o.input.dim : 1),
+    input_dim: String(o.input.kind === 'frames' && !o.frontend ? o.input.dim : 1),
     [takesWaveform ? 'sample_rate' : 'input_frame_rate']: String(sampleRate),
     frame_rate: frameRate.toPrecision(6).replace(/\.?0+$/, ''),
     frontend: o.frontend ? JSON.stringify(o.frontend) : 'none',

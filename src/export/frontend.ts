@@ -1,6 +1,9 @@
 import type { GraphBuilder } from './graph.ts';
-import { DataType } from './onnx-schema.ts';
-import { hammingWindow, hannWindow, kaldiMelBanks, melscaleFbanks, poveyWindow, type DenseFilterbank } from './frontend-banks.ts';
+import { DataType } from '../util/onnx-schema.ts';
+import type { KaldiFbankOptions } from '../audio/kaldi-options.ts';
+import { kaldiMelBanks, melscaleFbanks, type MelFilterbank } from '../audio/mel.ts';
+import type { MelSpectrogramOptions } from '../audio/melspec.ts';
+import { centerPadWindow, hannWindow, kaldiWindow } from '../audio/window.ts';
 
 /**
  * The log-mel frontend as ONNX nodes, so that a deployed model takes a waveform: framing (a Gather of
@@ -12,45 +15,20 @@ import { hammingWindow, hannWindow, kaldiMelBanks, melscaleFbanks, poveyWindow, 
  * for centred STFT frames, where the reflection happens), so batched and single results agree.
  */
 
-/** Kaldi fbank (torchaudio.compliance.kaldi.fbank) options the graph implements; names as in src/audio. */
-export interface KaldiFbankFrontend {
-  kind: 'kaldi-fbank';
-  sampleFrequency: number;
-  /** ms */
-  frameLength: number;
-  /** ms */
-  frameShift: number;
-  preemphasisCoefficient: number;
-  removeDcOffset: boolean;
-  windowType: 'povey' | 'hann' | 'hamming' | 'rectangular';
-  roundToPowerOfTwo: boolean;
-  numMelBins: number;
-  lowFreq: number;
-  /** <= 0: relative to Nyquist. */
-  highFreq: number;
-  usePower: boolean;
-  useLogFbank: boolean;
-}
+/**
+ * The Kaldi fbank options (src/audio/kaldi-options.ts) the graph implements: no dither, snip-edges
+ * framing, no energy, no mean subtraction; the window one of the four below.
+ */
+export type KaldiFbankFrontend = { kind: 'kaldi-fbank'; windowType: 'povey' | 'hann' | 'hamming' | 'rectangular' } & Pick<
+  KaldiFbankOptions,
+  'sampleFrequency' | 'frameLength' | 'frameShift' | 'preemphasisCoefficient' | 'removeDcOffset' | 'roundToPowerOfTwo' | 'numMelBins' | 'lowFreq' | 'highFreq' | 'usePower' | 'useLogFbank'
+>;
 
-/** torchaudio.transforms.MelSpectrogram options the graph implements (HTK scale, no norm). */
-export interface MelSpectrogramFrontend {
-  kind: 'melspec';
-  sampleRate: number;
-  nFft: number;
-  /** 0 = nFft */
-  winLength: number;
-  hopLength: number;
-  fMin: number;
-  /** 0 = sampleRate / 2 */
-  fMax: number;
-  nMels: number;
-  /** 1 magnitude, 2 power */
-  power: number;
-  center: boolean;
-  /** Output ln(mel + logOffset). */
-  log: boolean;
-  logOffset: number;
-}
+/** The torchaudio MelSpectrogram options (src/audio/melspec.ts) the graph implements: HTK scale, no norm. */
+export type MelSpectrogramFrontend = { kind: 'melspec' } & Pick<
+  MelSpectrogramOptions,
+  'sampleRate' | 'nFft' | 'winLength' | 'hopLength' | 'fMin' | 'fMax' | 'nMels' | 'power' | 'center' | 'log' | 'logOffset'
+>;
 
 export type FrontendConfig = KaldiFbankFrontend | MelSpectrogramFrontend;
 
@@ -133,20 +111,13 @@ export function frontendMinSamples(cfg: FrontendConfig): number {
   return centerPad > 0 ? centerPad + 1 : frameLength;
 }
 
+/** The same windows and filterbanks the TypeScript features use (src/audio/window.ts, mel.ts). */
 function windowOf(cfg: FrontendConfig, geom: FrontendGeometry): Float64Array {
-  if (cfg.kind === 'kaldi-fbank') {
-    if (cfg.windowType === 'povey') return poveyWindow(geom.frameLength);
-    if (cfg.windowType === 'hann') return hannWindow(geom.frameLength, false);
-    if (cfg.windowType === 'hamming') return hammingWindow(geom.frameLength, false);
-    return new Float64Array(geom.frameLength).fill(1);
-  }
-  const win = cfg.winLength || cfg.nFft;
-  const w = new Float64Array(cfg.nFft);
-  w.set(hannWindow(win, true), (cfg.nFft - win) >> 1);
-  return w;
+  if (cfg.kind === 'kaldi-fbank') return kaldiWindow(cfg.windowType, geom.frameLength);
+  return centerPadWindow(hannWindow(cfg.winLength || cfg.nFft, true), cfg.nFft);
 }
 
-function filterbankOf(cfg: FrontendConfig, geom: FrontendGeometry): DenseFilterbank {
+function filterbankOf(cfg: FrontendConfig, geom: FrontendGeometry): MelFilterbank {
   if (cfg.kind === 'kaldi-fbank') return kaldiMelBanks(cfg.numMelBins, geom.dftLength, cfg.sampleFrequency, cfg.lowFreq, cfg.highFreq);
   return melscaleFbanks((cfg.nFft >> 1) + 1, cfg.fMin, cfg.fMax || cfg.sampleRate / 2, cfg.nMels, cfg.sampleRate);
 }
@@ -166,7 +137,7 @@ export function dftMatrix(frameLength: number, dftLength: number): Float64Array 
 }
 
 /** The filterbank transposed to [bins, mels], stacked `copies` times along the rows. */
-function melMatrix(fb: DenseFilterbank, copies: number): Float64Array {
+function melMatrix(fb: MelFilterbank, copies: number): Float64Array {
   const out = new Float64Array(copies * fb.numFreqs * fb.numBins);
   for (let c = 0; c < copies; c++) {
     for (let k = 0; k < fb.numFreqs; k++) {

@@ -1,5 +1,5 @@
-import { AttributeType, DataType, type AttributeProto, type GraphProto, type NodeProto, type TensorProto, type ValueInfoProto } from './onnx-schema.ts';
-import { tensorProto, type TensorData } from './onnx-proto.ts';
+import { AttributeType, DataType, type AttributeProto, type GraphProto, type NodeProto, type TensorProto, type ValueInfoProto } from '../util/onnx-schema.ts';
+import { tensorProto, type TensorData } from '../util/onnx-proto.ts';
 
 /**
  * A small ONNX graph builder (opset 17). Values are referred to by name (`string`); each helper emits

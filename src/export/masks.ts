@@ -1,5 +1,5 @@
 import type { GraphBuilder } from './graph.ts';
-import { DataType } from './onnx-schema.ts';
+import { DataType } from '../util/onnx-schema.ts';
 
 /**
  * Padding inside exported graphs travels as frame counts ([B] int64, padding at the end of each row);

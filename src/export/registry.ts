@@ -26,23 +26,15 @@ export interface EncoderExportOptions {
 
 export type EncoderExporter<E extends Encoder> = (ctx: ExportContext, encoder: E, input: Seq, opts: EncoderExportOptions) => EncoderGraph;
 
-/** What an encoder takes: a waveform [B, S], frames [B, T, dim], or NHWC images [B, H, W, channels] (of a fixed side `size`, when the model needs one). */
-export type EncoderInputKind = { kind: 'features'; dim: number } | { kind: 'waveform' } | { kind: 'image'; channels: number; size?: number };
-
-interface EncoderEntry {
-  exporter: EncoderExporter<Encoder>;
-  input: (encoder: Encoder) => EncoderInputKind;
-}
-
 const layerExporters = new Map<Ctor<Module>, LayerExporter<Module>>();
-const encoderExporters = new Map<Ctor<Encoder>, EncoderEntry>();
+const encoderExporters = new Map<Ctor<Encoder>, EncoderExporter<Encoder>>();
 
 export function registerLayer<M extends Module>(ctor: Ctor<M>, exporter: LayerExporter<M>): void {
   layerExporters.set(ctor as Ctor<Module>, exporter as LayerExporter<Module>);
 }
 
-export function registerEncoder<E extends Encoder>(ctor: Ctor<E>, exporter: EncoderExporter<E>, input: (encoder: E) => EncoderInputKind): void {
-  encoderExporters.set(ctor as Ctor<Encoder>, { exporter: exporter as unknown as EncoderExporter<Encoder>, input: input as (encoder: Encoder) => EncoderInputKind });
+export function registerEncoder<E extends Encoder>(ctor: Ctor<E>, exporter: EncoderExporter<E>): void {
+  encoderExporters.set(ctor as Ctor<Encoder>, exporter as unknown as EncoderExporter<Encoder>);
 }
 
 /** The exporter registered for the object's own class (not a base class: a subclass may compute differently). */
@@ -57,7 +49,7 @@ export function exportLayer(ctx: ExportContext, layer: Module, input: Seq): Seq 
   return exporter(ctx, layer, input);
 }
 
-function encoderEntry(encoder: Encoder): EncoderEntry {
+function encoderExporter(encoder: Encoder): EncoderExporter<Encoder> {
   const entry = lookup(encoderExporters, encoder);
   if (!entry) throw new ExportError(`cannot export encoder "${encoder.kind}" (${encoder.constructor.name}): no ONNX exporter for it`);
   return entry;
@@ -65,12 +57,7 @@ function encoderEntry(encoder: Encoder): EncoderEntry {
 
 /** Exports an encoder through its registered exporter. */
 export function exportEncoderGraph(ctx: ExportContext, encoder: Encoder, input: Seq, opts: EncoderExportOptions = {}): EncoderGraph {
-  return encoderEntry(encoder).exporter(ctx, encoder, input, opts);
-}
-
-/** The input the encoder's exporter expects. */
-export function encoderInputKind(encoder: Encoder): EncoderInputKind {
-  return encoderEntry(encoder).input(encoder);
+  return encoderExporter(encoder)(ctx, encoder, input, opts);
 }
 
 /** Class names with exporters (for messages and docs). */

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 import { InputError, errorMessage } from '../util/errors.ts';
-import { readMetadataProps } from './onnx-proto.ts';
+import { readMetadataProps } from '../util/onnx-proto.ts';
 import { CUDA_INSTALL_HINT, providersFor, type Device } from './providers.ts';
 
 /**

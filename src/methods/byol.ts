@@ -12,7 +12,7 @@ import { copyParameters, cosineEmaMomentum, emaUpdate } from './ema.ts';
 import { encoderLike, freeze, prefixed, registryEncoderFactory, type EncoderFactory } from './frozen-copy.ts';
 import { POOLINGS, poolFrames, type Pooling } from './embedding-pool.ts';
 import type { TwoViewSampler } from './views/two-view-sampler.ts';
-import { DEFAULT_VIEWS, VIEW_SAMPLERS } from './views/registry.ts';
+import { VIEW_KIND_DEFAULTS, VIEW_SAMPLERS } from './views/registry.ts';
 import { checkImageEncoder } from './image-tensor.ts';
 
 /**
@@ -186,7 +186,7 @@ function readByolConfig(f: Fields): ByolConfig {
     pooling: f.choice('pooling', POOLINGS, d.pooling),
     // The data kind is not known here; `byol-a` (features) is the default until another modality's
     // sampler is registered and named in the config.
-    views: readViews(f, DEFAULT_VIEWS.features),
+    views: readViews(f, VIEW_KIND_DEFAULTS.features),
   };
   if (c.tauFinal < c.tauBase) f.fail('tauFinal', `must be >= tauBase (${c.tauBase}), got ${c.tauFinal}`);
   f.done();

@@ -13,7 +13,7 @@ import { makeNegativeSampler, type NegativeSampler, type NegativeStrategyConfig 
 import { readNegativeStrategy } from './negative-strategy-config.ts';
 import { lengthsFromPaddingMask } from './masking.ts';
 import { contextIsCausal } from './causality.ts';
-import { cpcLoss, DEFAULT_CPC_LOSS } from './losses/cpc.ts';
+import { cpcLoss, CPC_LOSS_DEFAULTS } from './losses/cpc.ts';
 import { PatchGridSequences, IMAGE_CPC_GRID_DEFAULTS, readImageCpcGrid, type ImageCpcGridConfig } from './image-cpc.ts';
 import { checkPatchInputs } from './patch-encoder-check.ts';
 
@@ -56,8 +56,8 @@ export interface CpcMethodConfig {
 
 export const CPC_METHOD_DEFAULTS: CpcMethodConfig = {
   steps: 12,
-  numNegatives: DEFAULT_CPC_LOSS.numNegatives,
-  stepReduction: DEFAULT_CPC_LOSS.stepReduction,
+  numNegatives: CPC_LOSS_DEFAULTS.numNegatives,
+  stepReduction: CPC_LOSS_DEFAULTS.stepReduction,
   negatives: { kind: 'batch' },
   context: 'auto',
   contextDim: 256,

@@ -7,7 +7,7 @@ import type { Fields } from '../util/fields.ts';
 import { InputError, errorMessage } from '../util/errors.ts';
 import type { Rng } from '../util/rng.ts';
 import type { LossContext, LossOutput, Method, MethodBuildContext, MethodDefinition } from './method.ts';
-import { DEFAULT_DISTIL, distilHubertLoss } from './losses/distil.ts';
+import { DISTILL_LOSS_DEFAULTS, distilHubertLoss } from './losses/distill.ts';
 import { prefixed, registryEncoderFactory, type EncoderFactory } from './frozen-copy.ts';
 import { loadTeacher } from './teacher.ts';
 import { initStudentFromTeacher } from './student-init.ts';
@@ -52,7 +52,7 @@ export interface DistillConfig {
 export const DISTILL_MATCHES = ['positions', 'pooled'] as const;
 export type DistillMatch = (typeof DISTILL_MATCHES)[number];
 
-export const DISTILL_DEFAULTS: Omit<DistillConfig, 'teacher'> = { teacherLayers: [], initFromTeacher: [], l1Weight: DEFAULT_DISTIL.l1Weight, cosineWeight: DEFAULT_DISTIL.cosineWeight, match: 'positions' };
+export const DISTILL_DEFAULTS: Omit<DistillConfig, 'teacher'> = { teacherLayers: [], initFromTeacher: [], l1Weight: DISTILL_LOSS_DEFAULTS.l1Weight, cosineWeight: DISTILL_LOSS_DEFAULTS.cosineWeight, match: 'positions' };
 
 export class DistillMethod extends Module implements Method {
   readonly name = 'distill';

@@ -6,10 +6,10 @@ import type { SequenceBatch } from '../data/sequence.ts';
 import type { Fields } from '../util/fields.ts';
 import type { Rng } from '../util/rng.ts';
 import type { LossContext, LossOutput, Method, MethodBuildContext, MethodDefinition } from './method.ts';
-import { DEFAULT_SPAN_MASK } from './masking.ts';
+import { SPAN_MASK_DEFAULTS } from './masking.ts';
 import { maskedForward } from './masked-forward.ts';
 import { alignLabelsToFrames } from './label-alignment.ts';
-import { DEFAULT_HUBERT_LOSS, hubertPredictionLoss } from './losses/hubert.ts';
+import { HUBERT_LOSS_DEFAULTS, hubertPredictionLoss } from './losses/hubert.ts';
 import { featurePenalty } from './losses/feature-penalty.ts';
 
 /**
@@ -46,13 +46,13 @@ export interface HubertConfig {
 }
 
 export const HUBERT_DEFAULTS: HubertConfig = {
-  maskProb: DEFAULT_SPAN_MASK.maskProb,
-  maskLength: DEFAULT_SPAN_MASK.maskLength,
-  minMasks: DEFAULT_SPAN_MASK.minMasks,
-  requireSameMasks: DEFAULT_SPAN_MASK.requireSameMasks,
-  temperature: DEFAULT_HUBERT_LOSS.temperature,
-  maskedWeight: DEFAULT_HUBERT_LOSS.maskedWeight,
-  unmaskedWeight: DEFAULT_HUBERT_LOSS.unmaskedWeight,
+  maskProb: SPAN_MASK_DEFAULTS.maskProb,
+  maskLength: SPAN_MASK_DEFAULTS.maskLength,
+  minMasks: SPAN_MASK_DEFAULTS.minMasks,
+  requireSameMasks: SPAN_MASK_DEFAULTS.requireSameMasks,
+  temperature: HUBERT_LOSS_DEFAULTS.temperature,
+  maskedWeight: HUBERT_LOSS_DEFAULTS.maskedWeight,
+  unmaskedWeight: HUBERT_LOSS_DEFAULTS.unmaskedWeight,
   featurePenalty: 10,
   finalDim: 256,
   labelSet: 0,

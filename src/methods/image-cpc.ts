@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { batchPositions, imageBatchSource, type ImageTrainBatch } from '../data/image-batch.ts';
-import { CpcPatchGridSampler, defaultCpcPatchGridConfig } from '../image/views/cpcPatchGridSampler.ts';
-import type { PatchGridConfig } from '../image/views/patchGrid.ts';
+import { CpcPatchGridSampler, defaultCpcPatchGridConfig } from '../image/views/cpc-patch-grid-sampler.ts';
+import type { PatchGridConfig } from '../image/views/patch-grid.ts';
 import type { Fields } from '../util/fields.ts';
 import type { LossContext } from './method.ts';
 import { imageTensor, pooledImageRepresentation } from './image-tensor.ts';

@@ -1,6 +1,6 @@
 import type { Fields, JsonValue } from '../util/fields.ts';
 import { BYOL_CIFAR_VIEWS, BYOL_VIEWS, SIMCLR_CIFAR_VIEW, buildViewPipeline, mergeViewConfig, type ViewAugmentConfig } from '../image/views/presets.ts';
-import { MultiViewGenerator } from '../image/views/viewGenerator.ts';
+import { MultiViewGenerator } from '../image/views/view-generator.ts';
 
 /**
  * The `views` section of a two-view image method (SimCLR here; BYOL and distillation can read the same

@@ -11,7 +11,7 @@ import { packImages } from '../image/dataset.ts';
 import type { Image } from '../image/image.ts';
 import { RandomHorizontalFlip } from '../image/transforms/flip.ts';
 import type { ImageTrainBatch } from '../data/image-batch.ts';
-import { DEFAULT_HUBERT_LOSS, hubertPredictionLoss } from './losses/hubert.ts';
+import { HUBERT_LOSS_DEFAULTS, hubertPredictionLoss } from './losses/hubert.ts';
 import { checkImageEncoder, imageTensor } from './image-tensor.ts';
 import { PatchAssigner, fitPatchCentroids, patchFeatureDim, patchFeatures } from './patch-tokenizer.ts';
 import { patchMask, type PatchMaskShape } from './patch-masking.ts';
@@ -56,9 +56,9 @@ export const MASKED_PATCH_DEFAULTS: MaskedPatchConfig = {
   maskRatio: 0.4,
   maskShape: 'block',
   flipProb: 0.5,
-  temperature: DEFAULT_HUBERT_LOSS.temperature,
-  maskedWeight: DEFAULT_HUBERT_LOSS.maskedWeight,
-  unmaskedWeight: DEFAULT_HUBERT_LOSS.unmaskedWeight,
+  temperature: HUBERT_LOSS_DEFAULTS.temperature,
+  maskedWeight: HUBERT_LOSS_DEFAULTS.maskedWeight,
+  unmaskedWeight: HUBERT_LOSS_DEFAULTS.unmaskedWeight,
   finalDim: 128,
 };
 

@@ -32,7 +32,7 @@ export interface SpanMaskConfig {
   maskDropout: number;
 }
 
-export const DEFAULT_SPAN_MASK: SpanMaskConfig = {
+export const SPAN_MASK_DEFAULTS: SpanMaskConfig = {
   maskProb: 0.8,
   maskLength: 10,
   minMasks: 2,
@@ -92,7 +92,7 @@ function spanCount(size: number, c: SpanMaskConfig, rng: Rng): number {
  * as in fairseq, one span count is drawn for the whole batch.
  */
 export function computeSpanMask(batch: number, time: number, config: Partial<SpanMaskConfig>, rng: Rng, lengths?: ArrayLike<number>): SpanMask {
-  const c: SpanMaskConfig = { ...DEFAULT_SPAN_MASK, ...config };
+  const c: SpanMaskConfig = { ...SPAN_MASK_DEFAULTS, ...config };
   validateConfig(c);
   if (lengths && lengths.length !== batch) throw new Error(`span mask: ${lengths.length} lengths for a batch of ${batch}`);
   const batchCount = lengths ? 0 : spanCount(time, c, rng);

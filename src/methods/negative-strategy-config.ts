@@ -1,5 +1,5 @@
 import type { Fields } from '../util/fields.ts';
-import type { NegativePool, NegativeStrategyConfig } from './negatives.ts';
+import { HARDNESS_BAND_DEFAULTS, type NegativePool, type NegativeStrategyConfig } from './negatives.ts';
 
 /**
  * The `negatives` field of a contrastive method's config (CPC, wav2vec 2.0): one strategy object, read
@@ -16,8 +16,6 @@ import type { NegativePool, NegativeStrategyConfig } from './negatives.ts';
  */
 export const NEGATIVE_POOLS: readonly NegativePool[] = ['same-utterance', 'batch', 'other-utterances'];
 export const NEGATIVE_KINDS = [...NEGATIVE_POOLS, 'hardness-band'] as const;
-
-export const HARDNESS_BAND_DEFAULTS = { pool: 'batch' as NegativePool, skipFraction: 0.1, bandFraction: 0.3 };
 
 /** Reads `negatives` of `f`; `def` is the method's default strategy (used when the field is absent). */
 export function readNegativeStrategy(f: Fields, def: NegativeStrategyConfig): NegativeStrategyConfig {

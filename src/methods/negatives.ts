@@ -24,7 +24,8 @@ export type NegativeStrategyConfig =
   | { kind: NegativePool }
   | { kind: 'hardness-band'; pool: NegativePool; skipFraction: number; bandFraction: number };
 
-export const DEFAULT_HARDNESS_BAND = { kind: 'hardness-band', pool: 'batch', skipFraction: 0.1, bandFraction: 0.3 } as const;
+/** The hardness-band strategy's defaults (readNegativeStrategy fills a partial config from these). */
+export const HARDNESS_BAND_DEFAULTS = { kind: 'hardness-band', pool: 'batch', skipFraction: 0.1, bandFraction: 0.3 } as const;
 
 /** Anchors and candidates of one batch. Candidates are indexed 0..N-1 (for example flattened b*T + t). */
 export interface NegativeQuery {

@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import { NEIGHBOUR_OFFSETS } from '../image/views/relativePositionSampler.ts';
+import { NEIGHBOUR_OFFSETS } from '../image/views/relative-position-sampler.ts';
 import { classificationLoss } from './losses/classification.ts';
 import type { LossResult } from './losses/ops.ts';
 import type { PairTarget, ViewPair } from './pair-relation.ts';

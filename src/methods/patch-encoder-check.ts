@@ -1,6 +1,6 @@
 import type { Encoder } from '../models/encoder.ts';
 import type { ImageDataInfo } from '../data/image-batch.ts';
-import { checkPatchGrid, type PatchGridConfig } from '../image/views/patchGrid.ts';
+import { checkPatchGrid, type PatchGridConfig } from '../image/views/patch-grid.ts';
 import { InputError } from '../util/errors.ts';
 
 /**

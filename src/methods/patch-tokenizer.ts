@@ -1,7 +1,7 @@
 import type { Image } from '../image/image.ts';
 import { kmeans } from '../cluster/kmeans.ts';
-import { createDistanceKernel, type DistanceKernel } from '../cluster/distanceKernel.ts';
-import { assignNearest } from '../cluster/assignNearest.ts';
+import { createDistanceKernel, type DistanceKernel } from '../cluster/distance-kernel.ts';
+import { assignNearest } from '../cluster/assign-nearest.ts';
 
 /**
  * The masked-patch method's tokenizer: each p x p patch of an image becomes a vector of its pixels

@@ -35,7 +35,7 @@ export interface GumbelQuantizerConfig {
   temperatureDecay: number;
 }
 
-export const DEFAULT_GUMBEL_QUANTIZER: Omit<GumbelQuantizerConfig, 'inputDim'> = {
+export const GUMBEL_QUANTIZER_DEFAULTS: Omit<GumbelQuantizerConfig, 'inputDim'> = {
   groups: 2,
   entriesPerGroup: 320,
   codeDim: 256,
@@ -84,7 +84,7 @@ export class GumbelVectorQuantizer extends Module {
 
   constructor(config: Partial<GumbelQuantizerConfig> & { inputDim: number }, rng: Rng) {
     super();
-    const c: GumbelQuantizerConfig = { ...DEFAULT_GUMBEL_QUANTIZER, ...config };
+    const c: GumbelQuantizerConfig = { ...GUMBEL_QUANTIZER_DEFAULTS, ...config };
     for (const k of ['inputDim', 'groups', 'entriesPerGroup', 'codeDim'] as const) {
       if (!(Number.isInteger(c[k]) && c[k] >= 1)) throw new Error(`quantizer: ${k} must be a positive integer, got ${c[k]}`);
     }

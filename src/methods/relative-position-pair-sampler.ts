@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { batchPositions, imageBatchSource, type ImageTrainBatch } from '../data/image-batch.ts';
-import { NEIGHBOUR_OFFSETS, RelativePositionSampler } from '../image/views/relativePositionSampler.ts';
+import { NEIGHBOUR_OFFSETS, RelativePositionSampler } from '../image/views/relative-position-sampler.ts';
 import type { Rng } from '../util/rng.ts';
 import { imageTensor } from './image-tensor.ts';
 import type { PairSampler, ViewPair } from './pair-relation.ts';

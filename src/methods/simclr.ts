@@ -5,8 +5,8 @@ import type { Encoder } from '../models/encoder.ts';
 import { Fields } from '../util/fields.ts';
 import type { Rng } from '../util/rng.ts';
 import { batchPositions, imageBatchSource, type ImageTrainBatch } from '../data/image-batch.ts';
-import type { ViewGenerator } from '../image/views/viewGenerator.ts';
-import { ntXentLoss, DEFAULT_NT_XENT } from './losses/nt-xent.ts';
+import type { ViewGenerator } from '../image/views/view-generator.ts';
+import { ntXentLoss, NT_XENT_DEFAULTS } from './losses/nt-xent.ts';
 import { checkImageEncoder, imageTensor, pooledImageRepresentation } from './image-tensor.ts';
 import { buildImageViews, readImageViewsConfig, type ImageViewsConfig } from './image-view-config.ts';
 import type { LossContext, LossOutput, Method, MethodBuildContext, MethodDefinition } from './method.ts';
@@ -31,7 +31,7 @@ export interface SimclrConfig {
   views: ImageViewsConfig;
 }
 
-export const SIMCLR_DEFAULTS: SimclrConfig = { temperature: DEFAULT_NT_XENT.temperature, projectorHidden: 512, projectorDim: 128, views: { preset: 'simclr-cifar' } };
+export const SIMCLR_DEFAULTS: SimclrConfig = { temperature: NT_XENT_DEFAULTS.temperature, projectorHidden: 512, projectorDim: 128, views: { preset: 'simclr-cifar' } };
 
 export class SimclrMethod extends Module implements Method<ImageTrainBatch> {
   readonly name = 'simclr';

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { Encoder } from '../models/encoder.ts';
-import { loadTrainedEncoder } from '../train/trained-encoder.ts';
+import { loadTrainedEncoder } from '../checkpoint/trained-encoder.ts';
 import { InputError } from '../util/errors.ts';
 import { freeze, type EncoderFactory } from './frozen-copy.ts';
 

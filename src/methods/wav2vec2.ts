@@ -7,10 +7,10 @@ import type { Fields, JsonValue } from '../util/fields.ts';
 import type { Rng } from '../util/rng.ts';
 import type { LossContext, LossOutput, Method, MethodBuildContext, MethodDefinition, StepInfo } from './method.ts';
 import { maskedForward } from './masked-forward.ts';
-import { DEFAULT_GUMBEL_QUANTIZER, GumbelVectorQuantizer, type GumbelQuantizerConfig } from './quantizer.ts';
+import { GUMBEL_QUANTIZER_DEFAULTS, GumbelVectorQuantizer, type GumbelQuantizerConfig } from './quantizer.ts';
 import { makeNegativeSampler, type NegativeSampler, type NegativeStrategyConfig } from './negatives.ts';
 import { readNegativeStrategy } from './negative-strategy-config.ts';
-import { DEFAULT_WAV2VEC2_CONTRASTIVE, wav2vec2ContrastiveLoss } from './losses/wav2vec2-contrastive.ts';
+import { WAV2VEC2_CONTRASTIVE_DEFAULTS, wav2vec2ContrastiveLoss } from './losses/wav2vec2-contrastive.ts';
 import { diversityLoss } from './losses/diversity.ts';
 import { featurePenalty } from './losses/feature-penalty.ts';
 
@@ -51,10 +51,10 @@ export const WAV2VEC2_DEFAULTS: Wav2vec2Config = {
   maskLength: 10,
   minMasks: 2,
   requireSameMasks: true,
-  numNegatives: DEFAULT_WAV2VEC2_CONTRASTIVE.numNegatives,
+  numNegatives: WAV2VEC2_CONTRASTIVE_DEFAULTS.numNegatives,
   negatives: { kind: 'same-utterance' },
-  logitTemperature: DEFAULT_WAV2VEC2_CONTRASTIVE.temperature,
-  ...DEFAULT_GUMBEL_QUANTIZER,
+  logitTemperature: WAV2VEC2_CONTRASTIVE_DEFAULTS.temperature,
+  ...GUMBEL_QUANTIZER_DEFAULTS,
   finalDim: 256,
   diversityWeight: 0.1,
   featurePenalty: 10,

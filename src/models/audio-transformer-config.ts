@@ -1,4 +1,6 @@
-import { HUBERT_CONV_LAYERS, type ConvLayerSpec } from './conv-stack.ts';
+import type { Fields } from '../util/fields.ts';
+import { HUBERT_CONV_LAYERS, readConvLayers, type ConvLayerSpec } from './conv-stack.ts';
+import { readPreset, readProbability } from './encoder-definition.ts';
 
 /**
  * Configuration of the audio transformer encoder (HuBERT / wav2vec 2.0 shape). Defaults live here
@@ -62,3 +64,40 @@ export const AUDIO_TRANSFORMER_PRESETS: Record<'tiny' | 'small' | 'base', AudioT
     dim: 768, layers: 12, heads: 12, ffnDim: 3072, normFirst: false, inputDropout: 0.1, posConv: { kernelSize: 128, groups: 16, weightNorm: true },
   },
 };
+
+/** The config of a model file or run config: a preset (`tiny` when absent) with any field overridden. */
+export function readAudioTransformerConfig(f: Fields): AudioTransformerConfig {
+  const base = readPreset(f, AUDIO_TRANSFORMER_PRESETS);
+  const c: AudioTransformerConfig = {
+    kind: 'audio-transformer',
+    frontend: f.choice('frontend', ['logmel', 'waveform', 'linear'] as const, base.frontend),
+    inputDim: f.int('inputDim', base.inputDim, { min: 1 }),
+    convLayers: readConvLayers(f, 'convLayers', base.convLayers),
+    convNorm: f.choice('convNorm', ['group0', 'layer', 'none'] as const, base.convNorm),
+    featureNorm: f.bool('featureNorm', base.featureNorm),
+    dim: f.int('dim', base.dim, { min: 1 }),
+    layers: f.int('layers', base.layers, { min: 0 }),
+    heads: f.int('heads', base.heads, { min: 1 }),
+    ffnDim: f.int('ffnDim', base.ffnDim, { min: 1 }),
+    normFirst: f.bool('normFirst', base.normFirst),
+    dropout: readProbability(f, 'dropout', base.dropout),
+    attentionDropout: readProbability(f, 'attentionDropout', base.attentionDropout),
+    activationDropout: readProbability(f, 'activationDropout', base.activationDropout),
+    inputDropout: readProbability(f, 'inputDropout', base.inputDropout),
+    posConv: readPosConv(f, base.posConv),
+  };
+  if (c.dim % c.heads !== 0) f.fail('heads', `must divide dim (${c.dim}), got ${c.heads}`);
+  if (c.posConv && c.dim % c.posConv.groups !== 0) f.object('posConv').fail('groups', `must divide dim (${c.dim}), got ${c.posConv.groups}`);
+  return c;
+}
+
+/** `posConv`: null for none, an object overriding the preset's (or the HuBERT base) values. */
+function readPosConv(f: Fields, base: PosConvConfig | null): PosConvConfig | null {
+  if (f.has('posConv') && f.raw('posConv') === null) return null;
+  if (!f.has('posConv')) return base;
+  const d = base ?? { kernelSize: 128, groups: 16, weightNorm: true };
+  const p = f.object('posConv');
+  const c = { kernelSize: p.int('kernelSize', d.kernelSize, { min: 1 }), groups: p.int('groups', d.groups, { min: 1 }), weightNorm: p.bool('weightNorm', d.weightNorm) };
+  p.done();
+  return c;
+}

@@ -11,8 +11,9 @@ import { Container } from '../nn/container.ts';
 import { Rng } from '../util/rng.ts';
 import { ConvStack } from './conv-stack.ts';
 import { applyFrameMask, downsamplePaddingMask } from './masks.ts';
-import type { AudioTransformerConfig } from './audio-transformer-config.ts';
-import type { Encoder, EncoderForwardOptions, EncoderOutput, LocalFeatures } from './encoder.ts';
+import { readAudioTransformerConfig, type AudioTransformerConfig } from './audio-transformer-config.ts';
+import type { EncoderDefinition } from './encoder-definition.ts';
+import type { Encoder, EncoderForwardOptions, EncoderInput, EncoderOutput, LocalFeatures } from './encoder.ts';
 
 /**
  * Transformer encoder for audio in the shape of HuBERT / wav2vec 2.0 (Hsu et al. 2021; Baevski et al.
@@ -25,6 +26,10 @@ import type { Encoder, EncoderForwardOptions, EncoderOutput, LocalFeatures } fro
 export class AudioTransformerEncoder extends Module implements Encoder {
   readonly kind = 'audio-transformer';
   readonly outputDim: number;
+
+  get input(): EncoderInput {
+    return this.config.frontend === 'waveform' ? { kind: 'waveform' } : { kind: 'frames', dim: this.config.inputDim };
+  }
   readonly numLayers: number;
   readonly frontend: ConvStack | null;
   readonly featureNorm: LayerNorm | null;
@@ -135,3 +140,8 @@ export class AudioTransformerEncoder extends Module implements Encoder {
     return this.context(this.features(x, opts), opts);
   }
 }
+
+export const audioTransformerDefinition: EncoderDefinition<AudioTransformerConfig> = {
+  readConfig: (f) => readAudioTransformerConfig(f),
+  create: (config, rng) => new AudioTransformerEncoder(config, rng),
+};

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type { Fields } from '../util/fields.ts';
 import { Module } from '../nn/module.ts';
 import { ModuleList } from '../nn/module-list.ts';
 import { Conv1d } from '../nn/conv1d.ts';
@@ -91,4 +92,14 @@ export class ConvStack extends Module {
       return h;
     });
   }
+}
+
+/** A list of `{channels, kernel, stride[, padding]}` from a config (`def` when absent). */
+export function readConvLayers(f: Fields, name: string, def: ConvLayerSpec[]): ConvLayerSpec[] {
+  return f.objectList(name, def, (o) => {
+    const required = (n: string) => (o.has(n) ? o.int(n, 0, { min: 1 }) : o.fail(n, 'expected an integer >= 1, got nothing'));
+    const spec: ConvLayerSpec = { channels: required('channels'), kernel: required('kernel'), stride: required('stride') };
+    if (o.has('padding')) spec.padding = o.int('padding', 0, { min: 0 });
+    return spec;
+  });
 }

@@ -7,9 +7,11 @@ import type { Recurrent } from '../nn/recurrent.ts';
 import { uniform } from '../nn/init.ts';
 import type { Activation } from '../nn/gelu.ts';
 import { Rng } from '../util/rng.ts';
-import { CPC_CONV_LAYERS, ConvStack, type ConvLayerSpec } from './conv-stack.ts';
+import type { Fields } from '../util/fields.ts';
+import { CPC_CONV_LAYERS, ConvStack, readConvLayers, type ConvLayerSpec } from './conv-stack.ts';
+import type { EncoderDefinition } from './encoder-definition.ts';
 import { applyFrameMask, downsamplePaddingMask } from './masks.ts';
-import type { Encoder, EncoderForwardOptions, EncoderOutput, LocalFeatures } from './encoder.ts';
+import type { Encoder, EncoderForwardOptions, EncoderInput, EncoderOutput, LocalFeatures } from './encoder.ts';
 
 export interface CpcConfig {
   kind: 'cpc';
@@ -41,6 +43,10 @@ export const CPC_DEFAULTS: CpcConfig = {
 export class CpcEncoder extends Module implements Encoder {
   readonly kind = 'cpc';
   readonly outputDim: number;
+
+  get input(): EncoderInput {
+    return this.config.frontend === 'waveform' ? { kind: 'waveform' } : { kind: 'frames', dim: this.config.inputDim };
+  }
   readonly featureDim: number;
   readonly numLayers: number;
   readonly frontend: ConvStack | null;
@@ -102,3 +108,24 @@ export class CpcEncoder extends Module implements Encoder {
     return this.context(this.features(x, opts), opts);
   }
 }
+
+export function readCpcConfig(f: Fields): CpcConfig {
+  const d = CPC_DEFAULTS;
+  return {
+    kind: 'cpc',
+    frontend: f.choice('frontend', ['waveform', 'logmel', 'linear'] as const, d.frontend),
+    inputDim: f.int('inputDim', d.inputDim, { min: 1 }),
+    convLayers: readConvLayers(f, 'convLayers', d.convLayers),
+    convNorm: f.choice('convNorm', ['group0', 'layer', 'none'] as const, d.convNorm),
+    convActivation: f.choice('convActivation', ['gelu', 'relu', 'tanh', 'identity'] as const, d.convActivation),
+    featureDim: f.int('featureDim', d.featureDim, { min: 1 }),
+    dim: f.int('dim', d.dim, { min: 1 }),
+    layers: f.int('layers', d.layers, { min: 1 }),
+    rnn: f.choice('rnn', ['gru', 'lstm'] as const, d.rnn),
+  };
+}
+
+export const cpcDefinition: EncoderDefinition<CpcConfig> = {
+  readConfig: (f) => readCpcConfig(f),
+  create: (config, rng) => new CpcEncoder(config, rng),
+};

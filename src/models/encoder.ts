@@ -38,9 +38,18 @@ export interface EncoderOutput extends LocalFeatures {
   hidden: tf.Tensor3D[];
 }
 
+/**
+ * What an encoder takes: frames [B, T, dim] (log-mel, MFCC...), a waveform [B, S], or NHWC images
+ * [B, H, W, channels] (of a fixed side `size`, when the model needs one). Extraction, export and the
+ * trainer's data checks read it from the encoder itself.
+ */
+export type EncoderInput = { kind: 'frames'; dim: number } | { kind: 'waveform' } | { kind: 'image'; channels: number; size?: number };
+
 export interface Encoder extends Module {
   /** Registry name of the architecture (`audio-transformer`, `cpc`, `resnet`, `vit`...). */
   readonly kind: string;
+  /** What the encoder takes. */
+  readonly input: EncoderInput;
   /** The JSON config the encoder was built from (stored in checkpoints' model.json). */
   readonly config: object;
   /** Width of the output vectors. */

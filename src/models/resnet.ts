@@ -4,8 +4,10 @@ import { ModuleList } from '../nn/module-list.ts';
 import { Conv2d } from '../nn/conv2d.ts';
 import { GroupNorm } from '../nn/group-norm.ts';
 import { Rng } from '../util/rng.ts';
-import type { Encoder, EncoderForwardOptions, EncoderOutput, LocalFeatures } from './encoder.ts';
+import type { Encoder, EncoderForwardOptions, EncoderInput, EncoderOutput, LocalFeatures } from './encoder.ts';
 import { checkImageInput, type ImageTokens } from './image-input.ts';
+import type { Fields } from '../util/fields.ts';
+import { readIntList, readPreset, type EncoderDefinition } from './encoder-definition.ts';
 
 /**
  * A small ResNet (He et al. 2016, "basic" blocks) for 32x32 images and the 8x8 digits.
@@ -142,6 +144,10 @@ export class ResNetEncoder extends Module implements Encoder {
   readonly kind = 'resnet';
   readonly config: ResNetConfig;
   readonly outputDim: number;
+
+  get input(): EncoderInput {
+    return { kind: 'image', channels: this.config.inChannels };
+  }
   readonly numLayers = 0;
   readonly stem: Stem;
   readonly blocks: BasicBlock[] = [];
@@ -202,3 +208,33 @@ export class ResNetEncoder extends Module implements Encoder {
     return this.context(this.features(x, opts), opts);
   }
 }
+
+/** Presets: `cifar` (32x32x3, three stages 32/64/128, 16 tokens of 128) and `digits` (8x8x1, two stages). */
+export const RESNET_PRESETS: Readonly<Record<'cifar' | 'digits', ResNetConfig>> = {
+  cifar: RESNET_DEFAULTS,
+  digits: { ...RESNET_DEFAULTS, ...RESNET_DIGITS },
+};
+
+/** A preset (`cifar` when absent) with fields overridden; the weight seed is the config's, else the build's. */
+export function readResNetConfig(f: Fields, seed: number): ResNetConfig {
+  const base = readPreset(f, RESNET_PRESETS);
+  const c: ResNetConfig = {
+    kind: 'resnet',
+    inChannels: f.int('inChannels', base.inChannels, { min: 1 }),
+    stemWidth: f.int('stemWidth', base.stemWidth, { min: 1 }),
+    widths: readIntList(f, 'widths', base.widths),
+    blocks: readIntList(f, 'blocks', base.blocks),
+    strides: readIntList(f, 'strides', base.strides),
+    groups: f.int('groups', base.groups, { min: 1 }),
+    pool: f.choice('pool', ['none', 'mean'] as const, base.pool),
+    seed: f.int('seed', seed, { min: 0 }),
+  };
+  if (c.blocks.length !== c.widths.length) f.fail('blocks', `needs one entry per stage (widths has ${c.widths.length}), got ${c.blocks.length}`);
+  if (c.strides.length !== c.widths.length) f.fail('strides', `needs one entry per stage (widths has ${c.widths.length}), got ${c.strides.length}`);
+  return c;
+}
+
+export const resnetDefinition: EncoderDefinition<ResNetConfig> = {
+  readConfig: readResNetConfig,
+  create: (config) => new ResNetEncoder(config),
+};

@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic.ts';
 import { writeNpy } from '../util/npy.ts';
 import { InputError } from '../util/errors.ts';
-import { readUtterance } from '../cluster/featureSet.ts';
-import { readKmFile } from '../cluster/kmLabels.ts';
-import { openEvalCorpus, type EvalCorpusOptions } from '../eval/evalCorpus.ts';
-import { fieldOf, meanPool, type FieldSpec } from '../eval/utteranceFields.ts';
+import { readUtterance } from '../cluster/feature-set.ts';
+import { readKmFile } from '../cluster/km-labels.ts';
+import { openEvalCorpus, type EvalCorpusOptions } from '../eval/eval-corpus.ts';
+import { fieldOf, meanPool, type FieldSpec } from '../eval/utterance-fields.ts';
 
 /**
  * Gathers what `writeRunReport` plots besides the metrics, into `<run>/report/`:

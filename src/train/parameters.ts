@@ -1,11 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Encoder } from '../models/encoder.ts';
 import type { RunMethod } from './losses.ts';
-import type { TensorRole } from './checkpoint.ts';
-import type { NamedArray } from './safetensors.ts';
+import { ENCODER_PREFIX, type TensorRole } from '../checkpoint/checkpoint.ts';
+import type { NamedArray } from '../checkpoint/safetensors.ts';
 
-/** Prefix of the shared encoder's tensors in checkpoints. */
-export const ENCODER_PREFIX = 'encoder.';
 
 /**
  * Every tensor of a run by name: what the optimiser updates (`trainable`: the encoder's trainable

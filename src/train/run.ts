@@ -11,7 +11,7 @@ import { Rng } from '../util/rng.ts';
 import { mixSeed } from '../util/seed.ts';
 import { readRunConfig, type RunConfig } from './config.ts';
 import type { RunMethod } from './losses.ts';
-import { loadCheckpoint } from './checkpoint.ts';
+import { loadCheckpoint } from '../checkpoint/checkpoint.ts';
 import { Trainer, type TrainerHooks } from './trainer.ts';
 
 /**

@@ -11,7 +11,7 @@ import { LrSchedule } from './schedule.ts';
 import type { RunConfig } from './config.ts';
 import { weightedLosses, readScalars, type RunMethod } from './losses.ts';
 import { collectRunTensors, restore, snapshot, type RunTensors } from './parameters.ts';
-import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, CheckpointStore, loadCheckpoint, type CheckpointContents, type CheckpointFileHook, type ModelJson, type OptimizerSlot, type TrainerJson } from './checkpoint.ts';
+import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, CheckpointStore, loadCheckpoint, type CheckpointContents, type CheckpointFileHook, type ModelJson, type OptimizerSlot, type TrainerJson } from '../checkpoint/checkpoint.ts';
 import { MetricsLog, type MetricsRow } from './metrics-log.ts';
 
 /**

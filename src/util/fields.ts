@@ -16,6 +16,8 @@ export interface NumberRule {
   max?: number;
   /** Exclusive lower bound. */
   above?: number;
+  /** Exclusive upper bound. */
+  below?: number;
   integer?: boolean;
 }
 
@@ -109,6 +111,19 @@ export class Fields {
     return this.list(name, def).map((x, i) => this.checkNumber(`${name}[${i}]`, x, rule));
   }
 
+  /** A non-empty list of objects, each read by `read` from its own Fields (`name[i]`). */
+  objectList<T>(name: string, def: T[], read: (f: Fields) => T): T[] {
+    const v = this.raw(name);
+    if (v === undefined) return def;
+    if (!Array.isArray(v) || v.length === 0) this.fail(name, `expected a non-empty list, got ${describe(v)}`);
+    return v.map((item, i) => {
+      const f = new Fields(item, `${this.field(name)}[${i}]`, this.file);
+      const out = read(f);
+      f.done();
+      return out;
+    });
+  }
+
   /** A JSON-serialisable value kept as it is (validated later by whoever owns it). */
   json(name: string): JsonValue | undefined {
     const v = this.raw(name);
@@ -130,6 +145,7 @@ export class Fields {
     if (rule.min !== undefined && v < rule.min) this.fail(name, `expected a number >= ${rule.min}, got ${v}`);
     if (rule.above !== undefined && !(v > rule.above)) this.fail(name, `expected a number > ${rule.above}, got ${v}`);
     if (rule.max !== undefined && v > rule.max) this.fail(name, `expected a number <= ${rule.max}, got ${v}`);
+    if (rule.below !== undefined && !(v < rule.below)) this.fail(name, `expected a number < ${rule.below}, got ${v}`);
     return v;
   }
 }

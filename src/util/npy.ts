@@ -107,19 +107,33 @@ export function readNpyRows(file: string, start: number, end: number): Float32Ar
   return out;
 }
 
+/**
+ * The header of a version-1.0 C-order `.npy` of `descr` (e.g. '<f4') and `shape`: magic, length, the
+ * dict padded with spaces and a newline to a multiple of 64 bytes, or to exactly `total` bytes (a header
+ * written before the final shape is known reserves room and is patched in place).
+ */
+export function encodeNpyHeader(descr: string, shape: number[], total?: number): Uint8Array {
+  const shapeStr = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
+  let dict = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shapeStr}, }`;
+  const min = 10 + dict.length + 1;
+  const size = total ?? Math.ceil(min / 64) * 64;
+  if (size < min) throw new Error(`npy header for ${shapeStr} needs ${min} bytes, only ${size} reserved`);
+  dict += ' '.repeat(size - min) + '\n';
+  const out = new Uint8Array(size);
+  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]);
+  new DataView(out.buffer).setUint16(8, dict.length, true);
+  for (let i = 0; i < dict.length; i++) out[10 + i] = dict.charCodeAt(i);
+  return out;
+}
+
 /** Encodes an array as `.npy` version 1.0 bytes. */
 export function encodeNpy(data: NpyData, shape: number[]): Uint8Array {
   const count = shape.reduce((a, b) => a * b, 1);
   if (count !== data.length) throw new Error(`encodeNpy: shape ${JSON.stringify(shape)} holds ${count} values, data has ${data.length}`);
-  const shapeStr = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
-  let header = `{'descr': '${descrOf(data)}', 'fortran_order': False, 'shape': ${shapeStr}, }`;
-  const total = 10 + header.length + 1;
-  header += ' '.repeat((64 - (total % 64)) % 64) + '\n';
-  const out = new Uint8Array(10 + header.length + data.byteLength);
-  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0], 0);
-  new DataView(out.buffer).setUint16(8, header.length, true);
-  for (let i = 0; i < header.length; i++) out[10 + i] = header.charCodeAt(i);
-  out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), 10 + header.length);
+  const header = encodeNpyHeader(descrOf(data), shape);
+  const out = new Uint8Array(header.length + data.byteLength);
+  out.set(header, 0);
+  out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), header.length);
   return out;
 }
 

@@ -72,7 +72,10 @@ export class FunctionBuilder {
   block(): this { return this.op(0x02, 0x40); }
   loop(): this { return this.op(0x03, 0x40); }
   end(): this { return this.op(0x0b); }
+  br(depth: number): this { return this.op(0x0c, ...uleb(depth)); }
   brIf(depth: number): this { return this.op(0x0d, ...uleb(depth)); }
+  /** Calls function `index` of the module (its position in assembleModule's list). */
+  call(index: number): this { return this.op(0x10, ...uleb(index)); }
   select(): this { return this.op(0x1b); }
   // locals
   get(i: number): this { return this.op(0x20, ...uleb(i)); }
@@ -98,6 +101,7 @@ export class FunctionBuilder {
   i32Ne(): this { return this.op(0x47); }
   i32LtS(): this { return this.op(0x48); }
   i32LtU(): this { return this.op(0x49); }
+  i32GtS(): this { return this.op(0x4a); }
   i32GeS(): this { return this.op(0x4e); }
   i32Add(): this { return this.op(0x6a); }
   i32Sub(): this { return this.op(0x6b); }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { kaldiMelBanks, vtlnWarpFreq } from '../../src/audio/mel.ts';
-import { createFeaturizer } from '../../src/audio/featurizer.ts';
+import { createFeaturizer } from '../../src/features/featurizer.ts';
 import { kaldiFbank } from '../../src/audio/kaldi.ts';
 import { speedPerturb } from '../../src/audio/augment/speed-perturb.ts';
 

@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import { cliPath } from '../helpers/paths.ts';
 import { readNpy } from '../../src/util/npy.ts';
 import { readManifest } from '../../src/data/manifest.ts';
-import { createFeaturizer } from '../../src/audio/featurizer.ts';
-import { featurizeFile } from '../../src/audio/extract/featurize-file.ts';
+import { createFeaturizer } from '../../src/features/featurizer.ts';
+import { featurizeFile } from '../../src/features/extract/featurize-file.ts';
 import { listFiles, runCli, writeBadCorpus, writeGoodCorpus } from './cli-helpers.ts';
 import { encodeWav, testSignal } from '../helpers/audio-files.ts';
 

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readManifest } from '../../src/data/manifest.ts';
 import { decodeAudio } from '../../src/audio/decode.ts';
-import { buildManifests } from '../../src/audio/build-manifest.ts';
+import { buildManifests } from '../../src/data/build-manifest.ts';
 import { runCli, writeGoodCorpus } from './cli-helpers.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'speech-ssl-manifest-'));

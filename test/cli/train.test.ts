@@ -11,7 +11,7 @@ import { runTrain } from '../../src/cli/commands/train.ts';
 import trainCommand from '../../src/cli/commands/train.ts';
 import { useBackend } from '../train/fixtures/backend.ts';
 import { buildTinyEncoder, TINY_METHODS, tinyRunConfig, writeTinyShard } from '../train/fixtures/tiny.ts';
-import { CheckpointStore } from '../../src/train/checkpoint.ts';
+import { CheckpointStore } from '../../src/checkpoint/checkpoint.ts';
 
 function workspace(): { dir: string; config: string } {
   const dir = mkdtempSync(join(tmpdir(), 'cli-train-'));

@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../src/util/rng.ts';
-import { miniBatchKMeans } from '../../src/cluster/miniBatchKMeans.ts';
-import { fullKMeans } from '../../src/cluster/fullKMeans.ts';
+import { miniBatchKMeans } from '../../src/cluster/mini-batch-kmeans.ts';
+import { fullKMeans } from '../../src/cluster/full-kmeans.ts';
 import { kmeans } from '../../src/cluster/kmeans.ts';
-import { kmeansPlusPlus, searchSortedLeft } from '../../src/cluster/kmeansPlusPlus.ts';
-import { createDistanceKernel } from '../../src/cluster/distanceKernel.ts';
-import { assignNearest } from '../../src/cluster/assignNearest.ts';
-import { resolveKMeansConfig, DEFAULT_KMEANS_CONFIG } from '../../src/cluster/kmeansConfig.ts';
+import { kmeansPlusPlus, searchSortedLeft } from '../../src/cluster/kmeans-plus-plus.ts';
+import { createDistanceKernel } from '../../src/cluster/distance-kernel.ts';
+import { assignNearest } from '../../src/cluster/assign-nearest.ts';
+import { resolveKMeansConfig, KMEANS_DEFAULTS } from '../../src/cluster/kmeans-config.ts';
 import { InputError } from '../../src/util/errors.ts';
 import { plantedClusters, worstCentreError } from './planted.ts';
 
@@ -17,7 +17,7 @@ test('defaults are the fairseq HuBERT recipe settings', () => {
     { k: c.k, batch: c.batchSize, maxIter: c.maxIter, noImp: c.maxNoImprovement, nInit: c.nInit, reassign: c.reassignmentRatio, tol: c.tol, init: c.initSize },
     { k: 100, batch: 10000, maxIter: 100, noImp: 100, nInit: 20, reassign: 0, tol: 0, init: null },
   );
-  assert.equal(DEFAULT_KMEANS_CONFIG.algorithm, 'auto');
+  assert.equal(KMEANS_DEFAULTS.algorithm, 'auto');
   assert.throws(() => resolveKMeansConfig({ k: 0 }), (e: Error) => e instanceof InputError && /k: expected a positive integer/.test(e.message));
   assert.throws(() => resolveKMeansConfig({ reassignmentRatio: 2 }), /reassignmentRatio/);
 });

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../src/util/rng.ts';
-import { runSeedings } from '../../src/cluster/seedingThreads.ts';
+import { runSeedings } from '../../src/cluster/seeding-threads.ts';
 import { bestSeeding, seedOne, type SeedingJobs } from '../../src/cluster/seedings.ts';
-import { miniBatchKMeans } from '../../src/cluster/miniBatchKMeans.ts';
+import { miniBatchKMeans } from '../../src/cluster/mini-batch-kmeans.ts';
 import { plantedClusters } from './planted.ts';
 
 function jobsFor(seed: number, nInit: number): SeedingJobs {

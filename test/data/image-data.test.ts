@@ -13,7 +13,7 @@ import { initBackend } from '../../src/engine/backend.ts';
 import { Fields } from '../../src/util/fields.ts';
 import { InputError } from '../../src/util/errors.ts';
 import { Rng } from '../../src/util/rng.ts';
-import { CIFAR_RECORD_BYTES } from '../../src/image/cifarBinary.ts';
+import { CIFAR_RECORD_BYTES } from '../../src/image/cifar-binary.ts';
 import { writeImageFolder } from './image-fixtures.ts';
 
 const fixture = writeImageFolder();

@@ -71,7 +71,7 @@ const MATMUL_CASES: { a: number[]; b: number[]; ta: boolean; tb: boolean; why: s
 ];
 
 test('wasm BatchMatMul fast path matches a float64 product on every layout', async () => {
-  await initBackend('wasm');
+  await initBackend('wasm', { nativeGemm: false });
   for (const c of MATMUL_CASES) {
     const av = randomArray(c.a.reduce((x, y) => x * y, 1));
     const bv = randomArray(c.b.reduce((x, y) => x * y, 1));
@@ -84,7 +84,7 @@ test('wasm BatchMatMul fast path matches a float64 product on every layout', asy
 });
 
 test('wasm fused product (bias, relu) with transposed and batched operands matches the reference', async () => {
-  await initBackend('wasm');
+  await initBackend('wasm', { nativeGemm: false });
   const av = randomArray(3 * 10 * 8);
   const bv = randomArray(5 * 8);
   const bias = randomArray(5);
@@ -99,7 +99,7 @@ test('wasm fused product (bias, relu) with transposed and batched operands match
 });
 
 test('matrix products leave no tensors and no wasm-side views behind', async () => {
-  await initBackend('wasm');
+  await initBackend('wasm', { nativeGemm: false });
   const before = tf.memory().numTensors;
   const backend = tf.backend() as unknown as { numDataIds(): number };
   const idsBefore = backend.numDataIds();
@@ -147,7 +147,7 @@ const CONV_CASES: { x: number[]; k: [number, number]; cout: number; s: [number, 
 ];
 
 test('wasm Conv2DBackpropFilter equals the filter gradient summed from its definition', async () => {
-  await initBackend('wasm');
+  await initBackend('wasm', { nativeGemm: false });
   for (const c of CONV_CASES) {
     const fshape: [number, number, number, number] = [c.k[0], c.k[1], c.x[3], c.cout];
     const xv = randomArray(c.x.reduce((a, b) => a * b, 1));
@@ -169,7 +169,7 @@ test('wasm Conv2DBackpropFilter equals the filter gradient summed from its defin
 });
 
 test('gather trains on wasm: its gradient (UnsortedSegmentSum, bridged) adds rows per index', async () => {
-  await initBackend('wasm');
+  await initBackend('wasm', { nativeGemm: false });
   const table = tf.variable(tf.tensor2d([[1, 2], [3, 4], [5, 6]]));
   const idx = tf.tensor1d([2, 0, 2, 2], 'int32');
   const { grads } = tf.variableGrads(() => tf.sum(tf.mul(tf.gather(table, idx), tf.tensor2d([[1, 10], [100, 1000], [1, 1], [2, 2]]))), [table]);
@@ -178,7 +178,7 @@ test('gather trains on wasm: its gradient (UnsortedSegmentSum, bridged) adds row
 });
 
 test('cpu fast matrix product matches the float64 reference, transposes and batches included', async () => {
-  await initBackend('cpu');
+  await initBackend('cpu', { nativeGemm: false });
   for (const c of MATMUL_CASES) {
     const av = randomArray(c.a.reduce((x, y) => x * y, 1));
     const bv = randomArray(c.b.reduce((x, y) => x * y, 1));

@@ -67,7 +67,7 @@ test('the SIMD kernel equals a float64 product on tile-exact, ragged and broadca
 });
 
 async function onBackend<T>(name: 'wasm' | 'cpu', f: () => T): Promise<T> {
-  await initBackend(name);
+  await initBackend(name, { nativeGemm: false });
   return f();
 }
 
@@ -126,7 +126,7 @@ test('attention gradients through tf.grad agree on wasm and cpu', async () => {
 });
 
 test('wasm Identity shares its input: a clone outlives its source, and nothing leaks', async () => {
-  await initBackend('wasm');
+  await initBackend('wasm', { nativeGemm: false });
   const backend = tf.backend() as unknown as { numDataIds(): number };
   const tensorsBefore = tf.memory().numTensors;
   const idsBefore = backend.numDataIds();
@@ -153,7 +153,7 @@ test('wasm Identity shares its input: a clone outlives its source, and nothing l
 test('wasm Square (as Multiply) equals x*x in float32, NaN included, and its gradient is 2 x dy', async () => {
   const xv = Float32Array.from([0, -1.5, 2, 3e-20, -7.25, 1e19, Number.NaN]);
   const w = [1, 2, 3, 4, 5, 6];
-  await initBackend('wasm');
+  await initBackend('wasm', { nativeGemm: false });
   const { y, dx } = tf.tidy(() => {
     const grad = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.square(t), tf.tensor1d(w))));
     return { y: tf.square(tf.tensor1d(xv)).dataSync().slice(), dx: grad(tf.tensor1d(xv.subarray(0, 6))).dataSync().slice() };
@@ -169,7 +169,7 @@ test('wasm Square (as Multiply) equals x*x in float32, NaN included, and its gra
 });
 
 test('wasm Sum over leading axes equals the stock kernel bit for bit (ragged widths, keepDims) and leaves nothing behind', async () => {
-  await initBackend('wasm');
+  await initBackend('wasm', { nativeGemm: false });
   const before = tf.memory().numTensors;
   for (const [shape, axis] of [[[4, 50, 24], [0, 1]], [[1600, 7], 0], [[3, 5, 2, 9], [1, 0]], [[6, 1], [0]], [[2, 3, 4], [-3, -2]]] as [number[], number | number[]][]) {
     const x = tf.tensor(rng.normalArray(shape.reduce((a, b) => a * b, 1)), shape);
@@ -192,7 +192,7 @@ test('wasm Sum over leading axes equals the stock kernel bit for bit (ragged wid
 });
 
 test('batched products split across this thread and the worker equal the one-thread products bit for bit', async () => {
-  await initBackend('wasm');
+  await initBackend('wasm', { nativeGemm: false });
   const memory = wasmMemory(tf.backend() as never);
   const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
   const warm = tf.matMul(tf.ones([2, 64, 64]), tf.ones([2, 64, 64]));

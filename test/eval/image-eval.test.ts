@@ -7,7 +7,7 @@ import { initBackend } from '../../src/engine/backend.ts';
 import { buildRun } from '../../src/train/run.ts';
 import { buildEncoder } from '../../src/models/registry.ts';
 import { loadImageSplits } from '../../src/data/image-source.ts';
-import { embedImages, encoderFromCheckpoint, encoderFromRunConfig, evalImageSpec } from '../../src/eval/imageEmbedding.ts';
+import { embedImages, encoderFromCheckpoint, encoderFromRunConfig, evalImageSpec } from '../../src/eval/image-embedding.ts';
 import { runCli } from '../cli/cli-helpers.ts';
 import { writeImageFolder } from '../data/image-fixtures.ts';
 
@@ -70,7 +70,7 @@ test('speech-ssl eval knn|probe --random-init: train split fitted, test split sc
   assert.match(both.stderr, /give exactly one of --checkpoint RUN and --random-init CONFIG/);
   const none = await runCli(['eval', 'knn', '--checkpoint', join(dir, 'nothing')]);
   assert.equal(none.code, 2);
-  assert.match(none.stderr, /no checkpoint found/);
+  assert.match(none.stderr, /nothing: no such checkpoint or run folder/);
 });
 
 test('speech-ssl eval knn+probe --test-images DIR: scored on that folder, with progress while embedding', async () => {

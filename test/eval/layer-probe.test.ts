@@ -2,11 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../src/util/rng.ts';
 import { parsePoolings, poolUtterances, poolFrames } from '../../src/eval/pooling.ts';
-import { evaluateProbeFolds } from '../../src/eval/foldEvaluation.ts';
-import { leaveOneGroupOut } from '../../src/eval/utteranceFields.ts';
+import { evaluateProbeFolds } from '../../src/eval/fold-evaluation.ts';
+import { leaveOneGroupOut } from '../../src/eval/utterance-fields.ts';
 import { layerStats, weightedLayerObjective, trainWeightedLayerProbe, predictWeightedLayerProbe } from '../../src/eval/weighted-layer-probe.ts';
 import { layerSweep, layerSweepTable } from '../../src/eval/layer-sweep.ts';
-import { accuracy } from '../../src/eval/linearProbe.ts';
+import { accuracy } from '../../src/eval/linear-probe.ts';
 import { InputError } from '../../src/util/errors.ts';
 
 /** Utterances of `frames` frames, `dims` dims: class c's frames are N(0, (1 + 2c)^2), same mean for all. */

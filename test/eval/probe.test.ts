@@ -2,9 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../../src/util/rng.ts';
 import { lbfgs } from '../../src/eval/lbfgs.ts';
-import { trainLinearProbe, predictLinearProbe, accuracy, softmaxRegressionObjective } from '../../src/eval/linearProbe.ts';
-import { evaluateProbeFolds, evaluateKnnFolds } from '../../src/eval/foldEvaluation.ts';
-import { leaveOneGroupOut } from '../../src/eval/utteranceFields.ts';
+import { trainLinearProbe, predictLinearProbe, accuracy, softmaxRegressionObjective } from '../../src/eval/linear-probe.ts';
+import { evaluateProbeFolds, evaluateKnnFolds } from '../../src/eval/fold-evaluation.ts';
+import { leaveOneGroupOut } from '../../src/eval/utterance-fields.ts';
 
 test('L-BFGS minimises the Rosenbrock function', () => {
   const f = (x: Float64Array, g: Float64Array) => {

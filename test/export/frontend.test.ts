@@ -4,8 +4,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GraphBuilder } from '../../src/export/graph.ts';
 import { frontendFrameCount, frontendGraph, KALDI_FBANK80, MELSPEC80, type FrontendConfig, type FrontendPrecision } from '../../src/export/frontend.ts';
-import { kaldiMelBanks, poveyWindow } from '../../src/export/frontend-banks.ts';
-import { DataType } from '../../src/export/onnx-schema.ts';
+import { kaldiMelBanks } from '../../src/audio/mel.ts';
+import { poveyWindow } from '../../src/audio/window.ts';
+import { kaldiFbank } from '../../src/audio/kaldi.ts';
+import { melSpectrogram } from '../../src/audio/melspec.ts';
+import { DataType } from '../../src/util/onnx-schema.ts';
 import { readNpy } from '../../src/util/npy.ts';
 import { fixturesDir } from '../helpers/paths.ts';
 import { randomArray, runGraph } from './ort-helpers.ts';
@@ -118,6 +121,34 @@ test('mel spectrogram in ONNX matches torchaudio MelSpectrogram within 1e-4 rela
       assert.ok(diff <= 1e-4 * peak + 1e-12, `${c.wav} frame ${f}: max diff ${diff} for peak ${peak}`);
     }
   }
+});
+
+test('the ONNX frontend computes the features training used: kaldiFbank and melSpectrogram of src/audio on the fixtures', async () => {
+  const { kind: _k, ...fbankOptions } = KALDI_FBANK80;
+  const { kind: _m, ...melOptions } = MELSPEC80;
+  let checked = 0;
+  for (const c of cases.filter((c) => c.outputs.kaldi_fbank80)) {
+    const x = waveformOf(c);
+    const ours = kaldiFbank(x, { ...fbankOptions, dither: 0 });
+    const onnx = await runFrontend(KALDI_FBANK80, [x], 'float64');
+    assert.deepEqual(onnx.dims, [1, ours.frames, ours.dims], c.wav);
+    for (let i = 0; i < ours.data.length; i++) {
+      assert.ok(Math.abs(onnx.features[i] - ours.data[i]) <= 1e-4, `${c.wav}[${i}]: onnx ${onnx.features[i]} vs kaldiFbank ${ours.data[i]}`);
+    }
+    const mel = melSpectrogram(x, { ...melOptions, norm: 'none', melScale: 'htk' });
+    const onnxMel = await runFrontend(MELSPEC80, [x], 'float64');
+    assert.deepEqual(onnxMel.dims, [1, mel.frames, mel.dims], c.wav);
+    for (let f = 0; f < mel.frames; f++) {
+      let peak = 0;
+      for (let b = 0; b < 80; b++) peak = Math.max(peak, Math.abs(mel.data[f * 80 + b]));
+      for (let b = 0; b < 80; b++) {
+        const i = f * 80 + b;
+        assert.ok(Math.abs(onnxMel.features[i] - mel.data[i]) <= 1e-5 * peak + 1e-12, `${c.wav} frame ${f} bin ${b}: onnx ${onnxMel.features[i]} vs melSpectrogram ${mel.data[i]}`);
+      }
+    }
+    checked++;
+  }
+  assert.ok(checked >= 2, `only ${checked} fixture cases`);
 });
 
 test('a padded batch gives each utterance the frames it gets alone (Kaldi and centred STFT framing)', async () => {

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { GraphBuilder } from '../../src/export/graph.ts';
 import { gelu } from '../../src/export/composite.ts';
-import { DataType } from '../../src/export/onnx-schema.ts';
+import { DataType } from '../../src/util/onnx-schema.ts';
 import { maxAbsDiff, randomArray, runGraph } from './ort-helpers.ts';
 
 await tf.setBackend('cpu');

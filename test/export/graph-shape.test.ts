@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { GraphBuilder } from '../../src/export/graph.ts';
-import { DataType } from '../../src/export/onnx-schema.ts';
+import { DataType } from '../../src/util/onnx-schema.ts';
 import { randomArray, runGraph } from './ort-helpers.ts';
 
 await tf.setBackend('cpu');

@@ -16,8 +16,8 @@ import { LSTM } from '../../src/nn/lstm.ts';
 import { Rng } from '../../src/util/rng.ts';
 import { ExportContext } from '../../src/export/export-context.ts';
 import { exportLayer } from '../../src/export/registry.ts';
-import { encodeModel, modelProto } from '../../src/export/onnx-proto.ts';
-import { DataType } from '../../src/export/onnx-schema.ts';
+import { encodeModel, modelProto } from '../../src/util/onnx-proto.ts';
+import { DataType } from '../../src/util/onnx-schema.ts';
 import '../../src/export/layers/index.ts';
 import { randomArray } from './ort-helpers.ts';
 

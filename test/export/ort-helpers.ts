@@ -1,6 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import type { GraphBuilder } from '../../src/export/graph.ts';
-import { encodeModel, modelProto } from '../../src/export/onnx-proto.ts';
+import { encodeModel, modelProto } from '../../src/util/onnx-proto.ts';
 import { Rng } from '../../src/util/rng.ts';
 
 /** Shared by the export tests: run a built graph in onnxruntime and compare arrays. */

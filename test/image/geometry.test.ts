@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Rng } from '../../src/util/rng.ts';
 import { createImage, imageFromData, pixel, cropImage } from '../../src/image/image.ts';
 import { resizeImage, resizeRegion } from '../../src/image/transforms/resize.ts';
-import { RandomResizedCrop, sampleCropBox } from '../../src/image/transforms/randomResizedCrop.ts';
+import { RandomResizedCrop, sampleCropBox } from '../../src/image/transforms/random-resized-crop.ts';
 import { RandomHorizontalFlip, flipHorizontal } from '../../src/image/transforms/flip.ts';
 import { rotate90 } from '../../src/image/transforms/rotate.ts';
 import { coordinateImage, maxAbsDiff, minMax, randomImage } from './helpers.ts';

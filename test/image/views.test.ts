@@ -4,12 +4,12 @@ import { Rng } from '../../src/util/rng.ts';
 import { ImageDataset } from '../../src/image/dataset.ts';
 import { type Image, createImage, cropImage, pixel } from '../../src/image/image.ts';
 import { rotate90 } from '../../src/image/transforms/rotate.ts';
-import { MultiViewGenerator } from '../../src/image/views/viewGenerator.ts';
+import { MultiViewGenerator } from '../../src/image/views/view-generator.ts';
 import { type ViewAugmentOverrides, BYOL_CIFAR_VIEWS, BYOL_VIEWS, byolViews, mergeViewConfig, SIMCLR_CIFAR_VIEW, simclrCifarViews } from '../../src/image/views/presets.ts';
-import { RotationSampler } from '../../src/image/views/rotationSampler.ts';
-import { NEIGHBOUR_OFFSETS, RelativePositionSampler } from '../../src/image/views/relativePositionSampler.ts';
-import { CpcPatchGridSampler } from '../../src/image/views/cpcPatchGridSampler.ts';
-import { samplePatchGrid } from '../../src/image/views/patchGrid.ts';
+import { RotationSampler } from '../../src/image/views/rotation-sampler.ts';
+import { NEIGHBOUR_OFFSETS, RelativePositionSampler } from '../../src/image/views/relative-position-sampler.ts';
+import { CpcPatchGridSampler } from '../../src/image/views/cpc-patch-grid-sampler.ts';
+import { samplePatchGrid } from '../../src/image/views/patch-grid.ts';
 import { coordinateImage, maxAbsDiff, minMax, randomImage } from './helpers.ts';
 
 function datasetOf(images: Image[]): ImageDataset {

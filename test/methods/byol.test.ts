@@ -11,8 +11,8 @@ import { ByolaAudioViews, BYOLA_VIEW_DEFAULTS, byolaAudioViewsDefinition } from 
 import { METHODS } from '../../src/methods/registry.ts';
 import { buildEncoder } from '../../src/models/registry.ts';
 import { buildRun, resumeLatest } from '../../src/train/run.ts';
-import { CheckpointStore } from '../../src/train/checkpoint.ts';
-import { readSafetensors } from '../../src/train/safetensors.ts';
+import { CheckpointStore } from '../../src/checkpoint/checkpoint.ts';
+import { readSafetensors } from '../../src/checkpoint/safetensors.ts';
 import { Fields } from '../../src/util/fields.ts';
 import { Rng } from '../../src/util/rng.ts';
 import type { SequenceBatch } from '../../src/data/sequence.ts';

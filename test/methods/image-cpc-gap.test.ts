@@ -6,14 +6,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../../src/engine/backend.ts';
 import { buildRun, resumeLatest } from '../../src/train/run.ts';
-import { loadCheckpoint } from '../../src/train/checkpoint.ts';
+import { loadCheckpoint } from '../../src/checkpoint/checkpoint.ts';
 import { buildEncoder } from '../../src/models/registry.ts';
-import type { Encoder, EncoderOutput, LocalFeatures } from '../../src/models/encoder.ts';
+import type { Encoder, EncoderInput, EncoderOutput, LocalFeatures } from '../../src/models/encoder.ts';
 import { Module } from '../../src/nn/module.ts';
 import type { MetricsRow } from '../../src/train/metrics-log.ts';
 import type { ImageTrainBatch } from '../../src/data/image-batch.ts';
 import type { DataInfo } from '../../src/data/registry.ts';
-import { NEIGHBOUR_OFFSETS } from '../../src/image/views/relativePositionSampler.ts';
+import { NEIGHBOUR_OFFSETS } from '../../src/image/views/relative-position-sampler.ts';
 import { RelativePositionPairSampler } from '../../src/methods/relative-position-pair-sampler.ts';
 import { NeighbourTarget } from '../../src/methods/neighbour-target.ts';
 import { temporalGapDefinition, type RelativePositionMethod } from '../../src/methods/temporal-gap.ts';
@@ -78,6 +78,7 @@ class PatchMeanEncoder extends Module implements Encoder {
   readonly config = {};
   readonly outputDim = 1;
   readonly numLayers = 0;
+  readonly input: EncoderInput = { kind: 'image', channels: 1 };
   outputLength(n: number): number {
     return n;
   }

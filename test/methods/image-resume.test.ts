@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { initBackend } from '../../src/engine/backend.ts';
 import { buildRun, resumeLatest } from '../../src/train/run.ts';
 import { buildEncoder } from '../../src/models/registry.ts';
-import { loadCheckpoint } from '../../src/train/checkpoint.ts';
+import { loadCheckpoint } from '../../src/checkpoint/checkpoint.ts';
 import { DIGITS_CSV, TINY_VIT } from './image-setup.ts';
 
 /**

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import '@tensorflow/tfjs-backend-cpu';
-import { DEFAULT_HARDNESS_BAND, duplicatesOfPositive, makeNegativeSampler, negativeIndicesTensor, type NegativeQuery } from '../../src/methods/negatives.ts';
+import { HARDNESS_BAND_DEFAULTS, duplicatesOfPositive, makeNegativeSampler, negativeIndicesTensor, type NegativeQuery } from '../../src/methods/negatives.ts';
 import { Rng } from '../../src/util/rng.ts';
 
 /** Two utterances of 10 frames, the second padded after 6: candidates 0..9 and 10..15. */
@@ -71,7 +71,7 @@ test('negatives: hardness band skips the most similar candidates and draws from 
   const seen = new Set(neg.indices);
   assert.deepEqual([...seen].sort((a, b) => a - b), [3, 4, 5, 6, 7, 8]);
   assert.throws(() => s.sample({ ...q, similarity: undefined }, 3, new Rng(5)), /needs a similarity matrix/);
-  assert.throws(() => makeNegativeSampler({ ...DEFAULT_HARDNESS_BAND, skipFraction: 1 }), /skipFraction/);
+  assert.throws(() => makeNegativeSampler({ ...HARDNESS_BAND_DEFAULTS, skipFraction: 1 }), /skipFraction/);
   // Same seed, same draws.
   assert.deepEqual(s.sample(q, 50, new Rng(6)).indices, s.sample(q, 50, new Rng(6)).indices);
 });

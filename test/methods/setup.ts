@@ -1,7 +1,4 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { readdirSync } from 'node:fs';
 import { initBackend } from '../../src/engine/backend.ts';
 import { Rng } from '../../src/util/rng.ts';
 
@@ -9,30 +6,8 @@ import { Rng } from '../../src/util/rng.ts';
 export const BACKENDS = ['cpu', 'wasm'] as const;
 export type TestBackend = (typeof BACKENDS)[number];
 
-/**
- * tfjs-core's Node bundle ships the autodiff engine but registers no op gradients (the union
- * `@tensorflow/tfjs` package does that). Until the engine layer registers them, tests load the
- * per-op gradient configs from tfjs-core's ESM files and register each one that is missing.
- */
-async function ensureGradients(): Promise<void> {
-  if (tf.getGradient('Sum')) return;
-  const dir = join(dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-core')), 'gradients');
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('_grad.js'))) {
-    let mod: Record<string, unknown>;
-    try {
-      mod = (await import(`@tensorflow/tfjs-core/dist/gradients/${file}`)) as Record<string, unknown>;
-    } catch {
-      continue; // Prod_grad.js has an import Node's ESM resolver refuses; no loss here uses Prod.
-    }
-    for (const v of Object.values(mod)) {
-      const cfg = v as tf.GradConfig;
-      if (cfg && typeof cfg.kernelName === 'string' && !tf.getGradient(cfg.kernelName)) tf.registerGradient(cfg);
-    }
-  }
-}
-
+/** The backend, with the engine's gradients and kernels (initBackend registers both). */
 export async function useBackend(name: TestBackend): Promise<void> {
-  await ensureGradients();
   await initBackend(name);
 }
 

@@ -9,7 +9,7 @@ import { contextFor, randomBatch } from './fixtures/loss-context.ts';
 import { TINY_TRANSFORMER, buildFsddRun, fsddRunConfig, fsddSlice, readRows, trainOnFsdd } from './fixtures/fsdd-run.ts';
 import { buildEncoder } from '../../src/models/registry.ts';
 import { Wav2vec2Method, wav2vec2Definition, WAV2VEC2_DEFAULTS } from '../../src/methods/wav2vec2.ts';
-import { CheckpointStore, loadCheckpoint } from '../../src/train/checkpoint.ts';
+import { CheckpointStore, loadCheckpoint } from '../../src/checkpoint/checkpoint.ts';
 import { resumeLatest } from '../../src/train/run.ts';
 import { Fields } from '../../src/util/fields.ts';
 import { Rng } from '../../src/util/rng.ts';

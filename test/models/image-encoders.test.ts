@@ -25,15 +25,15 @@ test('resnet and vit presets resolve with overrides, the build seed fills a miss
 });
 
 test('resnet and vit configs: errors name the file, the field and what was expected', () => {
-  rejects({ kind: 'resnet', preset: 'imagenet' }, /^run\.yaml: encoder\.preset: expected one of "cifar", "digits"/);
+  rejects({ kind: 'resnet', preset: 'imagenet' }, /^run\.yaml: encoder\.preset: expected one of cifar\|digits, got "imagenet"/);
   rejects({ kind: 'resnet', widths: [32, 64], blocks: [1, 1, 1], strides: [2, 2] }, /encoder\.blocks: needs one entry per stage \(widths has 2\), got 3/);
-  rejects({ kind: 'resnet', widths: [32, 0], blocks: [1, 1], strides: [2, 2] }, /encoder\.widths\.1: expected an integer >= 1, got 0/);
+  rejects({ kind: 'resnet', widths: [32, 0], blocks: [1, 1], strides: [2, 2] }, /encoder\.widths\[1\]: expected a number >= 1, got 0/);
   rejects({ kind: 'resnet', width: 3 }, /encoder\.width: unknown field/);
-  rejects({ kind: 'resnet', pool: 'max' }, /encoder\.pool: expected one of "none", "mean"/);
+  rejects({ kind: 'resnet', pool: 'max' }, /encoder\.pool: expected one of none\|mean, got "max"/);
   rejects({ kind: 'vit', patchSize: 5 }, /encoder\.patchSize: must divide imageSize \(32\), got 5/);
   rejects({ kind: 'vit', dim: 130 }, /encoder\.heads: must divide dim \(130\), got 4/);
-  rejects({ kind: 'vit', dropout: 1 }, /encoder\.dropout: expected a probability/);
-  rejects({ kind: 'vit', seed: -1 }, /encoder\.seed: expected an integer >= 0/);
+  rejects({ kind: 'vit', dropout: 1 }, /encoder\.dropout: expected a number < 1, got 1/);
+  rejects({ kind: 'vit', seed: -1 }, /encoder\.seed: expected a number >= 0, got -1/);
 });
 
 test('buildEncoder: resnet/vit token counts, and the seed decides the weights', async () => {

@@ -4,11 +4,13 @@ import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { PNG } from 'pngjs';
 import { writeNpy } from '../../src/util/npy.ts';
 import { Rng } from '../../src/util/rng.ts';
 import { pcaProject } from '../../src/report/pca.ts';
-import { niceTicks } from '../../src/report/plots.ts';
+import { niceTicks } from '../../src/report/svg.ts';
+import { emaSmooth } from '../../src/report/smoothing.ts';
+import { metricCharts } from '../../src/report/metric-charts.ts';
+import { thinPoints } from '../../src/report/line-chart.ts';
 import { cliPath } from '../helpers/paths.ts';
 
 function fakeRun(): string {
@@ -31,28 +33,60 @@ function fakeRun(): string {
   return dir;
 }
 
-test('report CLI writes an offline HTML page referencing decodable PNG plots', () => {
+test('report CLI writes one self-contained HTML page of inline SVG charts with text, axes and legends', () => {
   const dir = fakeRun();
   const r = spawnSync(cliPath, ['report', dir], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /report\.html \(6 charts\)/);
   const html = readFileSync(join(dir, 'report.html'), 'utf8');
-  const imgs = [...html.matchAll(/<img src="([^"]+)"/g)].map((m) => m[1]);
-  assert.deepEqual(imgs.sort(), ['accuracy.png', 'clusters.png', 'example.png', 'loss.png', 'lr.png', 'pca.png']);
-  assert.ok(!/https?:\/\//.test(html), 'no external resources');
-  for (const f of imgs) {
-    const png = PNG.sync.read(readFileSync(join(dir, f)));
-    assert.ok(png.width >= 300 && png.height >= 200, f);
-    // a plot is not blank: it has many non-white pixels and more than two colours
-    let ink = 0;
-    const colours = new Set<number>();
-    for (let i = 0; i < png.width * png.height; i++) {
-      const [r, g, b] = [png.data[i * 4], png.data[i * 4 + 1], png.data[i * 4 + 2]];
-      if (r + g + b < 700) ink++;
-      colours.add((r << 16) | (g << 8) | b);
-    }
-    assert.ok(ink > 500, `${f} has ink`);
-    assert.ok(colours.size > 3, `${f} has colours`);
+  assert.ok(!/(src|href)="(?!data:|#)/.test(html), 'no external resources (only data: URLs)');
+  assert.ok(!/<script/i.test(html), 'no scripts');
+  assert.ok(!html.includes('http-equiv="refresh"'), 'no reload outside training');
+  const svgs = [...html.matchAll(/<svg[^>]*aria-label="([^"]+)"[^>]*>([\s\S]*?)<\/svg>/g)];
+  assert.deepEqual(svgs.map((m) => m[1]), ['Loss', 'Accuracy', 'Learning rate', 'Cluster usage (3 of 4 ids used)', 'Embeddings: first two principal components', 'Log-mel spectrogram: x.wav']);
+  for (const [, title, body] of svgs) {
+    assert.ok(body.includes(`<text class="title"`), `${title}: a title as text`);
+    if (!title.startsWith('Log-mel')) assert.ok((body.match(/class="tick"/g) ?? []).length >= 4, `${title}: tick labels`);
+    assert.ok((body.match(/class="axis-label"/g) ?? []).length >= 2, `${title}: axis labels`);
   }
+  const pca = svgs[4][2];
+  assert.deepEqual([...pca.matchAll(/class="legend-entry">.*?<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]), ['a', 'b']);
+  assert.equal((pca.match(/<circle/g) ?? []).length, 40 + 2, '40 points and 2 legend dots');
+  assert.match(svgs[5][2], /<image href="data:image\/png;base64,/);
+  assert.equal((svgs[3][2].match(/<title>id \d+: \d+<\/title>/g) ?? []).length, 3, 'one bar per used cluster id');
+});
+
+test('metric charts: identical series drawn once under all their names; validation paired with training; smoothing is TensorBoard\'s', () => {
+  const rows = [1, 2, 3].flatMap((step) => [
+    { step, split: 'train', loss: 3 / step, 'hubert/loss': 3 / step, 'hubert/loss_masked': (3 / step) * (1 + 1e-8), 'hubert/loss_unmasked': 1 / step, lr: step * 1e-4, epoch: 0, tensors: 0 },
+    { step, split: 'valid', 'valid/loss': 4 / step, 'valid/hubert/loss': 4 / step, 'valid/hubert/loss_unmasked': 2 },
+  ]);
+  const charts = metricCharts(rows);
+  assert.deepEqual(charts.map((c) => c.title), ['Loss', 'Learning rate'], 'epoch and tensors are left to TensorBoard');
+  const loss = charts[0].series;
+  assert.deepEqual(loss.map((s) => [s.label, s.split]), [
+    ['loss = hubert/loss = hubert/loss_masked (train)', 'train'],
+    ['loss = hubert/loss (valid)', 'valid'],
+    ['hubert/loss_unmasked (train)', 'train'],
+    ['hubert/loss_unmasked (valid)', 'valid'],
+  ]);
+  assert.equal(loss[0].color, loss[1].color, 'a validation series takes its training series colour');
+  assert.notEqual(loss[0].color, loss[2].color);
+  assert.deepEqual(loss[3].y, [2, 2, 2]);
+  assert.deepEqual(charts[1].series.map((s) => s.label), ['lr']);
+  // Debiased EMA, by hand for w = 0.5: 1, (0.25 + 1) / 0.75, (0.625 + 1.5) / 0.875; NaN passes through.
+  const sm = emaSmooth([1, 2, NaN, 3], 0.5);
+  assert.deepEqual(sm.map((v) => Number(v.toFixed(6))), [1, 1.666667, NaN, 2.428571]);
+  assert.deepEqual(emaSmooth([4, 5], 0), [4, 5]);
+  // A long series is thinned for drawing, keeping both ends and each run's extremes (a spike stays).
+  const x = Array.from({ length: 10000 }, (_, i) => i + 1);
+  const y = x.map((i) => (i === 5001 ? 50 : Math.sin(i / 300)));
+  const t = thinPoints(x, y, 1000);
+  assert.ok(t.x.length <= 1002 && t.x.length >= 900, `${t.x.length} points`);
+  assert.deepEqual([t.x[0], t.x.at(-1)], [1, 10000]);
+  assert.ok(t.y.includes(50), 'the spike is kept');
+  assert.deepEqual(t.x, [...t.x].sort((a, b) => a - b));
+  assert.throws(() => emaSmooth([1], 1), /\[0, 1\)/);
 });
 
 test('report of an empty folder is a clear error', () => {
@@ -119,5 +153,5 @@ test('report --embeddings/--km/--example collects the artifacts from features an
   assert.equal(ex.name, order[0][0]);
   assert.deepEqual(ex.ids, kmLines[order[0][1]].split(' ').map(Number));
   const html = readFileSync(join(run, 'report.html'), 'utf8');
-  for (const png of ['loss.png', 'clusters.png', 'pca.png', 'example.png']) assert.ok(html.includes(`src="${png}"`), png);
+  for (const id of ['loss', 'clusters', 'pca', 'example']) assert.ok(html.includes(`<figure id="chart-${id}">`), id);
 });

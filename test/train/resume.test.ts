@@ -8,8 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { buildTinyEncoder, TINY_METHODS, tinyRunConfig, writeTinyShard } from './fixtures/tiny.ts';
 import { useBackend } from './fixtures/backend.ts';
 import { buildRun, resumeLatest } from '../../src/train/run.ts';
-import { readSafetensors } from '../../src/train/safetensors.ts';
-import { CheckpointStore } from '../../src/train/checkpoint.ts';
+import { readSafetensors } from '../../src/checkpoint/safetensors.ts';
+import { CheckpointStore } from '../../src/checkpoint/checkpoint.ts';
 import { repoRoot } from '../helpers/paths.ts';
 
 /**

@@ -9,8 +9,8 @@ import { buildTinyEncoder, TINY_METHODS, tinyRunConfig, writeTinyShard } from '.
 import { buildRun } from '../../src/train/run.ts';
 import { NonFiniteLossError } from '../../src/train/trainer.ts';
 import { weightedLosses } from '../../src/train/losses.ts';
-import { readSafetensors } from '../../src/train/safetensors.ts';
-import { loadCheckpoint } from '../../src/train/checkpoint.ts';
+import { readSafetensors } from '../../src/checkpoint/safetensors.ts';
+import { loadCheckpoint } from '../../src/checkpoint/checkpoint.ts';
 import type { MetricsRow } from '../../src/train/metrics-log.ts';
 import type { SequenceBatch } from '../../src/data/sequence.ts';
 

@@ -5,22 +5,28 @@ import { InputError } from '../../util/errors.ts';
 import { Rng } from '../../util/rng.ts';
 import { readNpy } from '../../util/npy.ts';
 import { writeFileAtomic } from '../../util/atomic.ts';
-import { readKmFile } from '../../cluster/kmLabels.ts';
-import { labelUtterances } from '../../cluster/labelFeatures.ts';
-import { openEvalCorpus, readAllUtterances, formatTable, type EvalCorpus } from '../../eval/evalCorpus.ts';
+import { readKmFile } from '../../cluster/km-labels.ts';
+import { labelUtterances } from '../../cluster/label-features.ts';
+import { openEvalCorpus, readAllUtterances, formatTable, type EvalCorpus } from '../../eval/eval-corpus.ts';
+import { parseFieldSpec, fieldOf, encodeValues, leaveOneGroupOut, splitByLists, type Fold } from '../../eval/utterance-fields.ts';
+import { evaluateProbeFolds, evaluateKnnFolds, type FoldSummary } from '../../eval/fold-evaluation.ts';
+import { PROBE_DEFAULTS } from '../../eval/linear-probe.ts';
+import { jointCounts, clusterQuality } from '../../eval/cluster-quality.ts';
+import { selectSpeechFrames, logEnergyFromFeatures, SPEECH_FRAME_DEFAULTS, type FeatureEnergySource } from '../../eval/speech-frames.ts';
+import { abx, ABX_DEFAULTS, type FrameDistance } from '../../eval/abx.ts';
 import { parsePoolings, poolUtterances, pooledDims } from '../../eval/pooling.ts';
 import { resolveLayerBlocks } from '../../eval/layer-blocks.ts';
 import { layerSweep, layerSweepTable } from '../../eval/layer-sweep.ts';
-import { parseFieldSpec, fieldOf, encodeValues, leaveOneGroupOut, splitByLists, type Fold } from '../../eval/utteranceFields.ts';
-import { evaluateProbeFolds, evaluateKnnFolds, type FoldSummary } from '../../eval/foldEvaluation.ts';
-import { DEFAULT_PROBE_CONFIG } from '../../eval/linearProbe.ts';
-import { jointCounts, clusterQuality } from '../../eval/clusterQuality.ts';
-import { selectSpeechFrames, logEnergyFromFeatures, DEFAULT_SPEECH_FRAME_OPTIONS, type FeatureEnergySource } from '../../eval/speechFrames.ts';
-import { abx, DEFAULT_ABX_OPTIONS, type FrameDistance } from '../../eval/abx.ts';
 import { IMAGE_EVAL_USAGE, runImageEval } from '../image-eval.ts';
 
 const MODES = ['probe', 'knn', 'pnmi', 'abx'] as const;
 type Mode = (typeof MODES)[number];
+/** Modes that also take an image checkpoint (--checkpoint) or a random-init config (--random-init). */
+const IMAGE_MODES = ['probe', 'knn', 'knn+probe'] as const;
+type ImageMode = (typeof IMAGE_MODES)[number];
+
+const isMode = (m: string): m is Mode => (MODES as readonly string[]).includes(m);
+const isImageMode = (m: string): m is ImageMode => (IMAGE_MODES as readonly string[]).includes(m);
 
 const command: Command = {
   summary: 'evaluate features: linear probe, kNN, PNMI/purity of clusters, ABX',
@@ -33,8 +39,8 @@ Labels and groups come from the names: --label-field 0 --group-field 1 (fields o
 FSDD's {digit}_{speaker}_{index}) or a regex with one capture group.
 
 common:   --split NAME  --manifest FILE  --names FILE  --label-field F (0)  --group-field F (1)  --out FILE.json
-probe:    pooled features, multinomial logistic regression (standardised, L-BFGS, --l2 ${DEFAULT_PROBE_CONFIG.l2},
-          --max-iter ${DEFAULT_PROBE_CONFIG.maxIter}); leave-one-group-out, or --train-list/--test-list FILE
+probe:    pooled features, multinomial logistic regression (standardised, L-BFGS, --l2 ${PROBE_DEFAULTS.l2},
+          --max-iter ${PROBE_DEFAULTS.maxIter}); leave-one-group-out, or --train-list/--test-list FILE
           --pool mean|mean+std|mean,mean+std (mean): mean over frames, or mean and standard deviation
           --layers all|N,M: features with several layers side by side (extract --layer all; --layer-dim D
           for others): a probe per layer, and with all the SUPERB weighted sum of every layer (softmax
@@ -42,16 +48,16 @@ probe:    pooled features, multinomial logistic regression (standardised, L-BFGS
 knn:      same splits and --pool; cosine kNN with exp(sim/T) votes: --k 20,200 --temperature 0.07
 pnmi:     cluster ids from --km FILE (a .km in feature order) or --centroids PREFIX; reference per frame from
           --ref FILE (.km-style frame labels) or the utterance label over speech frames, chosen by energy:
-          --energy c0|mean|<column>|none (c0), --dynamic-range-db ${DEFAULT_SPEECH_FRAME_OPTIONS.dynamicRangeDb};
+          --energy c0|mean|<column>|none (c0), --dynamic-range-db ${SPEECH_FRAME_DEFAULTS.dynamicRangeDb};
           --frames-per-label R when the ids run at 1/R of the feature rate (50 Hz ids on 100 Hz MFCC: 2)
 abx:      DTW over frame-wise --distance angular|cosine (angular); categories = label field, speakers = group
-          field; --per-cell N utterances per (speaker, category) (${DEFAULT_ABX_OPTIONS.maxPerCell}), --seed N
+          field; --per-cell N utterances per (speaker, category) (${ABX_DEFAULTS.maxPerCell}), --seed N
 ${IMAGE_EVAL_USAGE}`,
   async run(args: Args): Promise<number> {
-    const mode = args.positionals[0] as Mode;
+    const mode = args.positionals[0] ?? '';
     const input = args.positionals[1];
-    if ((mode === 'knn' || mode === 'probe' || (mode as string) === 'knn+probe') && (args.has('checkpoint') || args.has('random-init'))) return runImageEval(mode as 'knn' | 'probe' | 'knn+probe', args);
-    if (!MODES.includes(mode)) throw new InputError(`expected a mode (${MODES.join('|')}), got "${mode ?? ''}"`);
+    if (isImageMode(mode) && (args.has('checkpoint') || args.has('random-init'))) return runImageEval(mode, args);
+    if (!isMode(mode)) throw new InputError(`expected a mode (${MODES.join('|')}), got "${mode}"`);
     if (!input) throw new InputError('missing FEATURES');
     const corpus = openEvalCorpus(input, { split: args.string('split'), manifest: args.string('manifest'), namesFile: args.string('names') });
     const labelSpec = parseFieldSpec(args.string('label-field', '0'), '--label-field');
@@ -61,8 +67,8 @@ ${IMAGE_EVAL_USAGE}`,
     let result: Record<string, unknown>;
     if (mode === 'probe' || mode === 'knn') {
       const folds = makeFolds(args, corpus, groupSpec);
-      const l2 = args.number('l2', DEFAULT_PROBE_CONFIG.l2);
-      const maxIter = args.int('max-iter', DEFAULT_PROBE_CONFIG.maxIter);
+      const l2 = args.number('l2', PROBE_DEFAULTS.l2);
+      const maxIter = args.int('max-iter', PROBE_DEFAULTS.maxIter);
       const ks = args.string('k', '20,200').split(',').map(Number);
       const temperature = args.number('temperature', 0.07);
       const pools = parsePoolings(args.string('pool', 'mean'));
@@ -95,8 +101,8 @@ ${IMAGE_EVAL_USAGE}`,
     } else if (mode === 'pnmi') {
       result = runPnmi(args, corpus, labels);
     } else {
-      const distance = args.choice<FrameDistance>('distance', ['angular', 'cosine'], DEFAULT_ABX_OPTIONS.distance);
-      const maxPerCell = args.int('per-cell', DEFAULT_ABX_OPTIONS.maxPerCell);
+      const distance = args.choice<FrameDistance>('distance', ['angular', 'cosine'], ABX_DEFAULTS.distance);
+      const maxPerCell = args.int('per-cell', ABX_DEFAULTS.maxPerCell);
       const seed = args.int('seed', 0);
       args.rejectUnknown();
       const speakers = encodeValues(corpus.names.map((n) => fieldOf(n, groupSpec)));
@@ -148,7 +154,7 @@ function summaryTable(s: FoldSummary): string {
 function runPnmi(args: Args, corpus: EvalCorpus, labels: { ids: Int32Array; names: string[] }): Record<string, unknown> {
   const kmFile = args.string('km'), centroidsArg = args.string('centroids'), refFile = args.string('ref');
   const energyArg = args.string('energy', refFile ? 'none' : 'c0');
-  const dynamicRangeDb = args.number('dynamic-range-db', DEFAULT_SPEECH_FRAME_OPTIONS.dynamicRangeDb);
+  const dynamicRangeDb = args.number('dynamic-range-db', SPEECH_FRAME_DEFAULTS.dynamicRangeDb);
   const framesPerLabel = args.int('frames-per-label', 1);
   args.rejectUnknown();
   if (!(framesPerLabel >= 1)) throw new InputError(`expected an integer >= 1, got ${framesPerLabel}`, { field: '--frames-per-label' });

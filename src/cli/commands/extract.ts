@@ -1,10 +1,10 @@
 import type { Command } from '../command.ts';
 import type { Args } from '../../util/args.ts';
 import { InputError } from '../../util/errors.ts';
-import { COMMON_FEATURE_OPTIONS, FEATURIZER_KINDS, featurizerKind } from '../../audio/featurizer.ts';
-import { optionsUsage, readOptions } from '../../audio/feature-options.ts';
-import { parseShard } from '../../audio/extract/inputs.ts';
-import { runExtract } from '../../audio/extract/run-extract.ts';
+import { COMMON_FEATURE_OPTIONS, FEATURIZER_KINDS, featurizerKind } from '../../features/featurizer.ts';
+import { optionsUsage, readOptions } from '../../features/feature-options.ts';
+import { parseShard } from '../../features/extract/inputs.ts';
+import { runExtract } from '../../features/extract/run-extract.ts';
 
 const boolFlags = new Set<string>(['concat', 'overwrite']);
 for (const k of FEATURIZER_KINDS) for (const s of k.options) if (s.type === 'bool') boolFlags.add(s.flag);

@@ -4,11 +4,11 @@ import { Rng } from '../../util/rng.ts';
 import { InputError } from '../../util/errors.ts';
 import { writeNpy } from '../../util/npy.ts';
 import { writeFileAtomic } from '../../util/atomic.ts';
-import { openFeatureSet, sampleUtterances, loadFrames } from '../../cluster/featureSet.ts';
+import { openFeatureSet, sampleUtterances, loadFrames } from '../../cluster/feature-set.ts';
 import { kmeans } from '../../cluster/kmeans.ts';
-import { DEFAULT_KMEANS_CONFIG, KMEANS_ALGORITHMS, resolveKMeansConfig, type KMeansConfig } from '../../cluster/kmeansConfig.ts';
+import { KMEANS_DEFAULTS, KMEANS_ALGORITHMS, resolveKMeansConfig, type KMeansConfig } from '../../cluster/kmeans-config.ts';
 
-const d = DEFAULT_KMEANS_CONFIG;
+const d = KMEANS_DEFAULTS;
 
 const command: Command = {
   summary: 'k-means centroids from features (fairseq shards, a .npy matrix or a .npy folder)',

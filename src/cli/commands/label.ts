@@ -5,9 +5,9 @@ import type { Args } from '../../util/args.ts';
 import { InputError } from '../../util/errors.ts';
 import { readNpy } from '../../util/npy.ts';
 import { readManifest } from '../../data/manifest.ts';
-import { openFeatureSet } from '../../cluster/featureSet.ts';
-import { labelUtterances, orderByManifest } from '../../cluster/labelFeatures.ts';
-import { clusterCounts, validateKmLabels, writeKmDictionary, writeKmFile } from '../../cluster/kmLabels.ts';
+import { openFeatureSet } from '../../cluster/feature-set.ts';
+import { labelUtterances, orderByManifest } from '../../cluster/label-features.ts';
+import { clusterCounts, validateKmLabels, writeKmDictionary, writeKmFile } from '../../cluster/km-labels.ts';
 
 const command: Command = {
   summary: 'fairseq .km labels and dict.km.txt from features and k-means centroids',

@@ -2,7 +2,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { Command } from '../command.ts';
 import type { Args } from '../../util/args.ts';
 import { InputError } from '../../util/errors.ts';
-import { buildManifests } from '../../audio/build-manifest.ts';
+import { buildManifests } from '../../data/build-manifest.ts';
 
 const usage = `speech-ssl manifest <folder> --out train.tsv [--valid-percent P --seed S --valid-out valid.tsv]
 

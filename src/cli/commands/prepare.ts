@@ -1,7 +1,7 @@
 import type { Command } from '../command.ts';
 import type { Args } from '../../util/args.ts';
 import { InputError } from '../../util/errors.ts';
-import { openFeatureSet } from '../../cluster/featureSet.ts';
+import { openFeatureSet } from '../../cluster/feature-set.ts';
 import { prepareLibriSpeech } from '../../data/corpora/librispeech.ts';
 import { prepareSpeechCommands } from '../../data/corpora/speech-commands.ts';
 import { prepareTimit } from '../../data/corpora/timit.ts';

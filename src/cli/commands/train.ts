@@ -1,19 +1,20 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Command } from '../command.ts';
 import type { Args } from '../../util/args.ts';
 import { InputError, errorMessage } from '../../util/errors.ts';
-import { BACKEND_CHOICES, initBackend } from '../../engine/backend.ts';
+import { BACKEND_CHOICES, backendInfo, initBackend } from '../../engine/backend.ts';
 import { applyOverrides, readConfigFile } from '../../train/config.ts';
-import { buildRun, resumeLatest, writeRunConfig, type EncoderBuilder, type RunDeps } from '../../train/run.ts';
+import { buildRun, resumeLatest, writeRunConfig, type RunDeps } from '../../train/run.ts';
 import { NonFiniteLossError } from '../../train/trainer.ts';
-import type { WaveformLoader } from '../../data/waveform.ts';
+import { decodeWaveform } from '../../data/waveform.ts';
+import { buildEncoder } from '../../models/registry.ts';
 import type { MetricsRow } from '../../train/metrics-log.ts';
 import { formatMetric, formatNumber } from '../../util/progress.ts';
-import { copyFeatureConfigIntoRun } from '../../train/feature-config.ts';
+import { copyFeatureConfigIntoRun } from '../../checkpoint/feature-config.ts';
 import type { JsonValue } from '../../util/fields.ts';
 import { writeRunReport } from '../../report/run-report.ts';
+import { TrainingView } from '../../report/training-view.ts';
 
 const usage = `speech-ssl train --config FILE --out DIR [options]
 
@@ -21,49 +22,22 @@ Trains an encoder with one or more self-supervised methods (see docs/trainer.md 
 
 Options:
   --config FILE     run config, JSON or YAML (with --resume, defaults to DIR/config.json)
-  --out DIR         run folder: config.json, metrics.jsonl, checkpoints/
+  --out DIR         run folder: config.json, metrics.jsonl, checkpoints/, report.html (rewritten at
+                    every validation), tb/ (TensorBoard: tensorboard --logdir DIR)
   --resume          continue from the latest checkpoint in DIR (exactly: same weights as an
                     uninterrupted run); starts from scratch when DIR has none
   --backend NAME    auto|tensorflow|wasm|cpu (default auto)
+  --threads N       threads for the wasm backend and onnxruntime's matrix products (default: every
+                    core, at most 8; SPEECH_SSL_THREADS). Results are the same bits for a given N
   --seed N          override the config's seed
   --max-steps N     override train.maxSteps
   --set PATH=VALUE  override any config field, repeatable (--set optim.lr=1e-4 --set methods.0.weight=0.5)
   --no-progress     no progress bar; print each logged row as a line
 `;
 
-const here = dirname(fileURLToPath(import.meta.url));
-
-/**
- * The encoder registry (src/models/registry.ts, `buildEncoder(config, ...)`) and the audio decoder
- * (src/audio/decode.ts, `decodeAudio`) are loaded by path, so this command works whichever of them has
- * landed; a missing one is reported when a run needs it.
- */
-async function defaultDeps(): Promise<RunDeps> {
-  const registryFile = resolve(here, '../../models/registry.ts');
-  const decodeFile = resolve(here, '../../audio/decode.ts');
-  let buildEncoder: EncoderBuilder = () => {
-    throw new InputError('no encoder registry is available (src/models/registry.ts is missing)', { field: 'encoder' });
-  };
-  if (existsSync(registryFile)) {
-    const mod = (await import(pathToFileURL(registryFile).href)) as { buildEncoder?: (config: object, ctx: object) => ReturnType<EncoderBuilder> };
-    if (mod.buildEncoder) {
-      const build = mod.buildEncoder;
-      buildEncoder = (config, ctx) => build(config, ctx);
-    }
-  }
-  let waveformLoader: WaveformLoader | undefined;
-  if (existsSync(decodeFile)) {
-    const mod = (await import(pathToFileURL(decodeFile).href)) as { decodeAudio?: (file: string) => Promise<{ mono: Float32Array; sampleRate: number }> };
-    const decode = mod.decodeAudio;
-    if (decode) {
-      waveformLoader = async (file) => {
-        const a = await decode(file);
-        if (a.sampleRate !== 16000) throw new InputError(`sample rate ${a.sampleRate} Hz; waveform training expects 16000 Hz (resample first)`, { file });
-        return a.mono;
-      };
-    }
-  }
-  return { buildEncoder, waveformLoader };
+/** The encoder registry and the audio decoder; tests pass their own. */
+function defaultDeps(): RunDeps {
+  return { buildEncoder: (config, ctx) => buildEncoder(config, ctx), waveformLoader: decodeWaveform };
 }
 
 function printRow(row: MetricsRow): void {
@@ -85,21 +59,30 @@ export async function runTrain(args: Args, deps?: RunDeps): Promise<number> {
   const sets = args.strings('set');
   const seed = args.int('seed');
   const maxSteps = args.int('max-steps');
+  const threads = args.int('threads');
+  if (threads !== undefined && threads < 1) throw new InputError(`expected a positive integer, got ${threads}`, { field: '--threads' });
   const progress = args.bool('progress', true);
   args.rejectUnknown();
   if (seed !== undefined) sets.push(`seed=${seed}`);
   if (maxSteps !== undefined) sets.push(`train.maxSteps=${maxSteps}`);
   const raw = applyOverrides(readConfigFile(configFile), sets, { cwd: process.cwd() });
-  const active = await initBackend(backend, (m) => process.stderr.write(`speech-ssl train: ${m}\n`));
-  process.stderr.write(`speech-ssl train: backend ${active}\n`);
+  await initBackend(backend, { threads, log: (m) => process.stderr.write(`speech-ssl train: ${m}\n`) });
+  process.stderr.write(`speech-ssl train: backend ${backendInfo()?.description}\n`);
   const showBar = progress && Boolean(process.stderr.isTTY);
+  const title = `speech-ssl train ${out}`;
+  const view = new TrainingView(out, { title, warn: (m) => process.stderr.write(`speech-ssl train: ${m}\n`) });
   const run = await buildRun(raw, {
     file: configFile,
     baseDir: dirname(resolve(configFile)),
     outDir: out,
-    deps: deps ?? (await defaultDeps()),
+    deps: deps ?? defaultDeps(),
     progress: showBar,
-    hooks: showBar ? {} : { onLog: printRow },
+    hooks: {
+      onLog: (row) => {
+        view.log(row);
+        if (!showBar) printRow(row);
+      },
+    },
   });
   try {
     if (resume) {
@@ -108,6 +91,7 @@ export async function runTrain(args: Args, deps?: RunDeps): Promise<number> {
     } else if (run.trainer.store.steps().length > 0) {
       throw new InputError('already holds checkpoints; pass --resume to continue that run, or choose another --out', { file: out });
     }
+    view.startAt(run.trainer.step);
     writeRunConfig(out, run.config);
     copyFeatureConfigIntoRun(run.config as unknown as Record<string, JsonValue>, out);
     const s = await run.trainer.run();
@@ -118,8 +102,8 @@ export async function runTrain(args: Args, deps?: RunDeps): Promise<number> {
         `\ncheckpoint: ${s.checkpoint}\n`,
     );
     try {
-      const r = writeRunReport(out, `speech-ssl train ${out}`);
-      process.stdout.write(`report: ${r.html} (${r.pngs.length} plots; \`speech-ssl report ${out} --embeddings ... --km ...\` adds the rest)\n`);
+      const r = writeRunReport(out, title);
+      process.stdout.write(`report: ${r.html} (${r.charts.length} charts; \`speech-ssl report ${out} --embeddings ... --km ...\` adds the rest); TensorBoard: tensorboard --logdir ${join(out, 'tb')}\n`);
     } catch (e) {
       process.stderr.write(`speech-ssl train: the run report was not written: ${errorMessage(e)}\n`);
     }
@@ -134,6 +118,7 @@ export async function runTrain(args: Args, deps?: RunDeps): Promise<number> {
     }
     throw e;
   } finally {
+    view.close();
     run.dispose();
   }
 }

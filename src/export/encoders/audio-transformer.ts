@@ -27,4 +27,4 @@ export function exportAudioTransformer(ctx: ExportContext, enc: AudioTransformer
   return { output, hidden };
 }
 
-registerEncoder(AudioTransformerEncoder, exportAudioTransformer, (enc) => (enc.config.frontend === 'waveform' ? { kind: 'waveform' } : { kind: 'features', dim: enc.config.inputDim }));
+registerEncoder(AudioTransformerEncoder, exportAudioTransformer);

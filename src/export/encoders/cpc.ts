@@ -19,4 +19,4 @@ export function exportCpc(ctx: ExportContext, enc: CpcEncoder, input: Seq, opts:
   return { output: h, hidden };
 }
 
-registerEncoder(CpcEncoder, exportCpc, (enc) => (enc.config.frontend === 'waveform' ? { kind: 'waveform' } : { kind: 'features', dim: enc.config.inputDim }));
+registerEncoder(CpcEncoder, exportCpc);

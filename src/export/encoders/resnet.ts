@@ -41,4 +41,4 @@ export function exportResNet(ctx: ExportContext, enc: ResNetEncoder, input: Seq)
 }
 
 registerLayer(BasicBlock, exportBasicBlock);
-registerEncoder(ResNetEncoder, exportResNet, (enc) => ({ kind: 'image', channels: enc.config.inChannels }));
+registerEncoder(ResNetEncoder, exportResNet);

@@ -22,4 +22,4 @@ export function exportVit(ctx: ExportContext, enc: VitEncoder, input: Seq, opts:
   return { output: out, hidden };
 }
 
-registerEncoder(VitEncoder, exportVit, (enc) => ({ kind: 'image', channels: enc.config.inChannels, size: enc.config.imageSize }));
+registerEncoder(VitEncoder, exportVit);

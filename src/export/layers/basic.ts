@@ -6,7 +6,7 @@ import { gelu } from '../composite.ts';
 import { ExportError, type ExportContext, type Seq } from '../export-context.ts';
 import type { GraphBuilder } from '../graph.ts';
 import { registerLayer } from '../registry.ts';
-import { DataType } from '../onnx-schema.ts';
+import { DataType } from '../../util/onnx-schema.ts';
 
 /** Exporters of the per-frame layers: Linear, LayerNorm, GroupNorm (over time), activations. */
 

@@ -4,7 +4,7 @@ import type { Recurrent } from '../../nn/recurrent.ts';
 import type { Module } from '../../nn/module.ts';
 import { ExportError, type ExportContext, type Seq } from '../export-context.ts';
 import type { GraphBuilder } from '../graph.ts';
-import { DataType } from '../onnx-schema.ts';
+import { DataType } from '../../util/onnx-schema.ts';
 import { registerLayer } from '../registry.ts';
 import { gruNode, lstmNode, ONNX_GRU_GATES, ONNX_LSTM_GATES } from '../rnn.ts';
 

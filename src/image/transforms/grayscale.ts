@@ -1,7 +1,7 @@
 /** Random grayscale (torchvision's RandomGrayscale): with probability p, all channels become the luma. */
 import type { Rng } from '../../util/rng.ts';
 import type { Image } from '../image.ts';
-import { toGrayscale } from './colorAdjust.ts';
+import { toGrayscale } from './color-adjust.ts';
 import { type ImageTransform, checkProbability } from './transform.ts';
 
 export class RandomGrayscale implements ImageTransform {

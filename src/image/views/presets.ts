@@ -13,16 +13,16 @@
  * an exact gaussian out to 3 sigma (PIL approximates it with box filters), and there is no equalisation.
  */
 import { Compose, RandomApply, type ImageTransform } from '../transforms/transform.ts';
-import { RandomResizedCrop } from '../transforms/randomResizedCrop.ts';
+import { RandomResizedCrop } from '../transforms/random-resized-crop.ts';
 import { Resize } from '../transforms/resize.ts';
-import { ColorJitter } from '../transforms/colorJitter.ts';
+import { ColorJitter } from '../transforms/color-jitter.ts';
 import { RandomGrayscale } from '../transforms/grayscale.ts';
 import { GaussianBlur } from '../transforms/blur.ts';
 import { RandomSolarize } from '../transforms/solarize.ts';
 import { GaussianNoise } from '../transforms/noise.ts';
 import { RandomHorizontalFlip } from '../transforms/flip.ts';
 import { CIFAR10_STATS, type ChannelStats, Normalize } from '../transforms/normalize.ts';
-import { MultiViewGenerator } from './viewGenerator.ts';
+import { MultiViewGenerator } from './view-generator.ts';
 
 export interface ViewAugmentConfig {
   cropSize: number;

@@ -22,7 +22,7 @@ export interface CpcLossConfig {
   stepReduction: 'mean' | 'sum';
 }
 
-export const DEFAULT_CPC_LOSS: CpcLossConfig = { numNegatives: 128, stepReduction: 'mean' };
+export const CPC_LOSS_DEFAULTS: CpcLossConfig = { numNegatives: 128, stepReduction: 'mean' };
 
 export interface CpcLossInput {
   /** Autoregressive context c, [B, T, C]. */
@@ -34,7 +34,7 @@ export interface CpcLossInput {
 }
 
 export function cpcLoss(input: CpcLossInput, predictors: CpcStepPredictors, sampler: NegativeSampler, rng: Rng, config: Partial<CpcLossConfig> = {}): LossResult {
-  const c: CpcLossConfig = { ...DEFAULT_CPC_LOSS, ...config };
+  const c: CpcLossConfig = { ...CPC_LOSS_DEFAULTS, ...config };
   const [b, t, cw] = input.context.shape;
   const [b2, t2, zw] = input.encoded.shape;
   if (b !== b2 || t !== t2) throw new Error(`cpc loss: context [${input.context.shape}] and encoded [${input.encoded.shape}] disagree on batch or time`);

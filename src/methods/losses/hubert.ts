@@ -25,7 +25,7 @@ export interface HubertLossConfig {
   unmaskedWeight: number;
 }
 
-export const DEFAULT_HUBERT_LOSS: HubertLossConfig = { temperature: 0.1, maskedWeight: 1, unmaskedWeight: 0 };
+export const HUBERT_LOSS_DEFAULTS: HubertLossConfig = { temperature: 0.1, maskedWeight: 1, unmaskedWeight: 0 };
 
 export interface HubertLossInput {
   /** Projected encoder output A h_t, [B, T, D] or [N, D]. */
@@ -39,7 +39,7 @@ export interface HubertLossInput {
 }
 
 /** cos(projected_n, e_c) / temperature for every frame n and class c: [N, C]. */
-export function hubertLogits(projected: tf.Tensor, labelEmbeddings: tf.Tensor2D, temperature = DEFAULT_HUBERT_LOSS.temperature): tf.Tensor2D {
+export function hubertLogits(projected: tf.Tensor, labelEmbeddings: tf.Tensor2D, temperature = HUBERT_LOSS_DEFAULTS.temperature): tf.Tensor2D {
   const d = projected.shape[projected.rank - 1];
   if (labelEmbeddings.shape[1] !== d) throw new Error(`hubert logits: projection width ${d} but label embeddings are [${labelEmbeddings.shape}]`);
   return tf.tidy(() => {
@@ -50,7 +50,7 @@ export function hubertLogits(projected: tf.Tensor, labelEmbeddings: tf.Tensor2D,
 }
 
 export function hubertPredictionLoss(input: HubertLossInput, config: Partial<HubertLossConfig> = {}): LossResult {
-  const c: HubertLossConfig = { ...DEFAULT_HUBERT_LOSS, ...config };
+  const c: HubertLossConfig = { ...HUBERT_LOSS_DEFAULTS, ...config };
   const n = input.projected.size / input.projected.shape[input.projected.rank - 1];
   if (input.labels.length !== n) throw new Error(`hubert loss: ${input.labels.length} labels for ${n} frames`);
   if (input.mask.length !== n) throw new Error(`hubert loss: ${input.mask.length} mask entries for ${n} frames`);

@@ -16,10 +16,10 @@ export interface NtXentConfig {
   temperature: number;
 }
 
-export const DEFAULT_NT_XENT: NtXentConfig = { temperature: 0.2 };
+export const NT_XENT_DEFAULTS: NtXentConfig = { temperature: 0.2 };
 
 export function ntXentLoss(view1: tf.Tensor2D, view2: tf.Tensor2D, config: Partial<NtXentConfig> = {}): LossResult {
-  const c: NtXentConfig = { ...DEFAULT_NT_XENT, ...config };
+  const c: NtXentConfig = { ...NT_XENT_DEFAULTS, ...config };
   if (view1.shape.join(',') !== view2.shape.join(',')) throw new Error(`nt-xent: views of shape [${view1.shape}] and [${view2.shape}] differ`);
   if (!(c.temperature > 0)) throw new Error(`nt-xent: temperature must be positive, got ${c.temperature}`);
   const n = view1.shape[0];

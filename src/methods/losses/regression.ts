@@ -15,10 +15,10 @@ export interface RegressionConfig {
   beta: number;
 }
 
-export const DEFAULT_REGRESSION: RegressionConfig = { kind: 'mse', beta: 1 };
+export const REGRESSION_LOSS_DEFAULTS: RegressionConfig = { kind: 'mse', beta: 1 };
 
 export function regressionLoss(predictions: tf.Tensor, targets: ArrayLike<number>, config: Partial<RegressionConfig> = {}): LossResult {
-  const c: RegressionConfig = { ...DEFAULT_REGRESSION, ...config };
+  const c: RegressionConfig = { ...REGRESSION_LOSS_DEFAULTS, ...config };
   if (predictions.size !== targets.length) throw new Error(`regression loss: ${targets.length} targets for ${predictions.size} predictions`);
   if (!(c.beta > 0)) throw new Error(`regression loss: beta must be positive, got ${c.beta}`);
   const metrics: Record<string, number> = {};

@@ -22,7 +22,7 @@ export interface Wav2vec2ContrastiveConfig {
   numNegatives: number;
 }
 
-export const DEFAULT_WAV2VEC2_CONTRASTIVE: Wav2vec2ContrastiveConfig = { temperature: 0.1, numNegatives: 100 };
+export const WAV2VEC2_CONTRASTIVE_DEFAULTS: Wav2vec2ContrastiveConfig = { temperature: 0.1, numNegatives: 100 };
 
 export interface Wav2vec2ContrastiveInput {
   /** Projected context output c, [B, T, D]. */
@@ -34,7 +34,7 @@ export interface Wav2vec2ContrastiveInput {
 }
 
 export function wav2vec2ContrastiveLoss(input: Wav2vec2ContrastiveInput, sampler: NegativeSampler, rng: Rng, config: Partial<Wav2vec2ContrastiveConfig> = {}): LossResult {
-  const c: Wav2vec2ContrastiveConfig = { ...DEFAULT_WAV2VEC2_CONTRASTIVE, ...config };
+  const c: Wav2vec2ContrastiveConfig = { ...WAV2VEC2_CONTRASTIVE_DEFAULTS, ...config };
   if (!(c.temperature > 0)) throw new Error(`wav2vec2 loss: temperature must be positive, got ${c.temperature}`);
   const [b, t, d] = input.context.shape;
   if (input.targets.shape.join(',') !== input.context.shape.join(',')) throw new Error(`wav2vec2 loss: context [${input.context.shape}] and targets [${input.targets.shape}] differ`);

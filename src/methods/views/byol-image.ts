@@ -1,7 +1,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { DataInfo } from '../../data/registry.ts';
 import { batchPositions, imageBatchSource, type ImageTrainBatch } from '../../data/image-batch.ts';
-import type { MultiViewGenerator } from '../../image/views/viewGenerator.ts';
+import type { MultiViewGenerator } from '../../image/views/view-generator.ts';
 import type { Encoder } from '../../models/encoder.ts';
 import type { Fields } from '../../util/fields.ts';
 import { InputError } from '../../util/errors.ts';

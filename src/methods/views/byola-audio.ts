@@ -6,9 +6,9 @@ import { InputError } from '../../util/errors.ts';
 import type { Rng } from '../../util/rng.ts';
 import type { EncoderInput } from '../method.ts';
 import { fixedSegment } from '../../audio/augment/segment.ts';
-import { MixupMemory, type MixupMemoryState } from '../../audio/augment/mixupMemory.ts';
-import { BYOLA_CROP_DEFAULTS, randomResizeCrop } from '../../audio/augment/randomResizeCrop.ts';
-import { gaussianNoise, randomGain } from '../../audio/augment/gainNoise.ts';
+import { MixupMemory, type MixupMemoryState } from '../../audio/augment/mixup-memory.ts';
+import { BYOLA_CROP_DEFAULTS, randomResizeCrop } from '../../audio/augment/random-resize-crop.ts';
+import { gaussianNoise, randomGain } from '../../audio/augment/gain-noise.ts';
 import type { TwoViewSampler, ViewSamplerDefinition } from './two-view-sampler.ts';
 
 /**

@@ -4,7 +4,7 @@ import { byolImageViewsDefinition } from './byol-image.ts';
 
 /**
  * View generators two-view methods (BYOL) can name in `views.kind`. Adding one (image crops and colour)
- * is one file exporting a `ViewSamplerDefinition` and one line here. `DEFAULT_VIEWS` picks the kind
+ * is one file exporting a `ViewSamplerDefinition` and one line here. `VIEW_KIND_DEFAULTS` picks the kind
  * when the config names none, by the data kind.
  */
 export const VIEW_SAMPLERS: Readonly<Record<string, ViewSamplerDefinition<unknown>>> = {
@@ -12,7 +12,7 @@ export const VIEW_SAMPLERS: Readonly<Record<string, ViewSamplerDefinition<unknow
   'byol-image': byolImageViewsDefinition as ViewSamplerDefinition<unknown>,
 };
 
-export const DEFAULT_VIEWS: Readonly<Record<string, string>> = {
+export const VIEW_KIND_DEFAULTS: Readonly<Record<string, string>> = {
   features: 'byol-a',
   image: 'byol-image',
 };

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fixedSegment } from '../../../src/audio/augment/segment.ts';
-import { resizeCrop, randomResizeCrop, sampleCropBox, BYOLA_CROP_DEFAULTS } from '../../../src/audio/augment/randomResizeCrop.ts';
-import { MixupMemory, logMixup } from '../../../src/audio/augment/mixupMemory.ts';
-import { applyGainDb, gaussianNoise, randomGain, LN10_OVER_10 } from '../../../src/audio/augment/gainNoise.ts';
+import { resizeCrop, randomResizeCrop, sampleCropBox, BYOLA_CROP_DEFAULTS } from '../../../src/audio/augment/random-resize-crop.ts';
+import { MixupMemory, logMixup } from '../../../src/audio/augment/mixup-memory.ts';
+import { applyGainDb, gaussianNoise, randomGain, LN10_OVER_10 } from '../../../src/audio/augment/gain-noise.ts';
 import { Rng } from '../../../src/util/rng.ts';
 
 const close = (a: number, b: number, tol = 1e-5) => Math.abs(a - b) <= tol;
