@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # FSDD: HuBERT iterations 1 and 2, the other audio methods, probes by speaker.
 #   bash recipes/fsdd/run.sh [--data DIR] [--exp DIR] [--backend B] [--holdout SPEAKER]
-#                            [--methods "cpc wav2vec2 ..."] [--steps N] [--stage N] [--stop-stage M] [--force]
+#                            [--methods "cpc wav2vec2 ..."] [--steps N] [--speed "0.9 1.1"] [--vtln "0.9 1.1"]
+#                            [--stage N] [--stop-stage M] [--force]
 # Without --holdout every recording is unlabelled pretraining data and probes are leave-one-speaker-out;
 # with --holdout S the speaker S is left out of pretraining and k-means too, and the probes train on the
 # other speakers and test on S only (the stricter "voice never seen" protocol).
@@ -22,6 +23,8 @@ steps=400  # stage 10: updates per method (one budget for the results table; con
 k1=100     # clusters of MFCC-39 (fairseq iteration 1)
 k2=100     # clusters of the iteration-1 layer (fairseq uses 500 on LibriSpeech; FSDD has ~80k frames)
 layer=2    # layer of iteration 1 that iteration 2 clusters, and that the probes read
+speed=""   # --speed "0.9 1.1": Kaldi-style speed-perturbed copies of the training data (stage 4) for pretraining
+vtln=""    # --vtln "0.9 1.1": VTLN-warped filterbank copies of the training data (stage 4), the same way
 set -- "${recipe_args[@]+"${recipe_args[@]}"}"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -32,6 +35,8 @@ while [ $# -gt 0 ]; do
     --methods) methods="$2"; shift 2 ;;
     --steps) steps="$2"; shift 2 ;;
     --layer) layer="$2"; shift 2 ;;
+    --speed) speed="$2"; shift 2 ;;
+    --vtln) vtln="$2"; shift 2 ;;
     *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -49,11 +54,53 @@ train() {
 probe() {
   local name="$1" feats="$2" opts=()
   if [ -n "$holdout" ]; then opts=(--train-list "$exp/data/probe_train.txt" --test-list "$exp/data/probe_test.txt"); fi
-  ssl eval probe "$feats" --split all --manifest "$exp/data/all.tsv" "${opts[@]+"${opts[@]}"}" --out "$exp/probe/$name.json" > "$exp/probe/$name.txt"
-  echo "   probe $name: $(node -e 'const r=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));console.log((100*r.mean.probe).toFixed(1)+"%")' "$exp/probe/$name.json")"
+  ssl eval probe "$feats" --split all --manifest "$exp/data/all.tsv" --pool mean,mean+std "${opts[@]+"${opts[@]}"}" --out "$exp/probe/$name.json" > "$exp/probe/$name.txt"
+  echo "   probe $name: $(probe_line "$exp/probe/$name.json")"
 }
-data_sets=(--set "data.train.features=$exp/fbank/train" --set "data.train.labels=[$exp/labels1/train.km]"
+# probe_line FILE.json: "mean-pooled% / mean+std-pooled%" of a probe's JSON.
+probe_line() {
+  node -e 'const r=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")).mean;const p=(v)=>v===undefined?"-":(100*v).toFixed(1)+"%";console.log(p(r.probe)+" mean / "+p(r["probe mean+std"])+" mean+std")' "$1"
+}
+# With --speed/--vtln the training split is the original plus its perturbed copies (stage 4 assembles them).
+train_feats="$exp/fbank/train"; train_labels1="$exp/labels1/train.km"
+if [ -n "$speed$vtln" ]; then train_feats="$exp/fbank_aug/train"; train_labels1="$exp/labels1_aug/train.km"; fi
+data_sets=(--set "data.train.features=$train_feats" --set "data.train.labels=[$train_labels1]"
            --set "data.valid.features=$exp/fbank/valid" --set "data.valid.labels=[$exp/labels1/valid.km]")
+
+# perturbed_copies: for each speed factor and VTLN warp, MFCC-39 and fbank of the training split (the
+# manifest's sample counts scaled for speed), iteration-1 labels from the same centroids, then fbank_aug/
+# (shards train_R_N: rank 0 the original, then the copies, as links) and labels1_aug/train.km in that order.
+perturbed_copies() {
+  local copies=() c opt n tsv r=1
+  for c in $speed; do copies+=("speed:$c"); done
+  for c in $vtln; do copies+=("vtln:$c"); done
+  local total=$(( ${#copies[@]} + 1 ))
+  rm -rf "$exp/fbank_aug" "$exp/labels1_aug"; mkdir -p "$exp/fbank_aug" "$exp/labels1_aug"
+  ln -s "$exp/fbank/train_0_1.npy" "$exp/fbank_aug/train_0_$total.npy"
+  ln -s "$exp/fbank/train_0_1.len" "$exp/fbank_aug/train_0_$total.len"
+  cp "$exp/fbank/features.json" "$exp/fbank_aug/features.json"   # the unperturbed input: what extraction from the model uses
+  cp "$exp/labels1/train.km" "$exp/labels1_aug/train.km"
+  cp "$exp/labels1/dict.km.txt" "$exp/labels1_aug/dict.km.txt"
+  for c in "${copies[@]}"; do
+    local kind="${c%%:*}" f="${c#*:}" name="${c/:/}"
+    tsv="$exp/data/train_$name.tsv"
+    if [ "$kind" = speed ]; then
+      opt=(--speed "$f")
+      { head -1 "$exp/data/train.tsv"; tail -n +2 "$exp/data/train.tsv" | awk -v r="$(node -p "Math.round($f * 8000)")" \
+          '{ v = 8000 * $2 / r; c = int(v); if (c < v) c++; print $1 "\t" c }'; } > "$tsv"
+    else
+      opt=(--vtln-warp "$f"); cp "$exp/data/train.tsv" "$tsv"
+    fi
+    ssl extract "$exp/data/train.tsv" --features mfcc --deltas --concat --split "train_$name" --out "$exp/mfcc_$name" --jobs 2 "${opt[@]}"
+    ssl extract "$exp/data/train.tsv" --features fbank --concat --split "train_$name" --out "$exp/fbank_$name" --jobs 2 "${opt[@]}"
+    ssl label "$exp/mfcc_$name" --split "train_$name" --centroids "$exp/km/mfcc$k1" --out "$exp/labels1_$name" --manifest "$tsv" --label-rate 100 --sample-rate 8000
+    ln -s "$exp/fbank_$name/train_${name}_0_1.npy" "$exp/fbank_aug/train_${r}_$total.npy"
+    ln -s "$exp/fbank_$name/train_${name}_0_1.len" "$exp/fbank_aug/train_${r}_$total.len"
+    cat "$exp/labels1_$name/train_$name.km" >> "$exp/labels1_aug/train.km"
+    r=$((r + 1))
+  done
+  echo "   training split with copies (${copies[*]}): $(cat "$exp"/fbank_aug/train_*.len | wc -l) utterances"
+}
 
 if stage 0 "the corpus (downloaded from its public home when it is not there)"; then
   fetch_corpus "the FSDD recordings folder" "$data" \
@@ -89,6 +136,7 @@ fi
 
 if stage 4 "iteration-1 labels (100 Hz)"; then
   label_splits "train valid all" "$exp/mfcc" "$exp/km/mfcc$k1" "$exp/labels1" 100 --sample-rate 8000
+  if [ -n "$speed$vtln" ]; then perturbed_copies; fi
   done_stage 4
 fi
 
@@ -125,7 +173,8 @@ if stage 9 "probes and cluster quality: pooled fbank, MFCC, HuBERT iterations 1 
   probe hubert1_l$layer "$exp/hubert1_l$layer"
   probe hubert2_l$layer "$exp/hubert2_l$layer"
   ssl eval pnmi "$exp/mfcc" --split all --manifest "$exp/data/all.tsv" --km "$exp/labels1/all.km" --out "$exp/probe/pnmi_mfcc.json" > "$exp/probe/pnmi_mfcc.txt"
-  ssl eval pnmi "$exp/mfcc" --split all --manifest "$exp/data/all.tsv" --km "$exp/labels2/all.km" --out "$exp/probe/pnmi_hubert1.json" > "$exp/probe/pnmi_hubert1.txt" || true
+  # Iteration-2 labels run at 50 Hz: each covers two 100 Hz MFCC frames (their energy picks speech frames).
+  ssl eval pnmi "$exp/mfcc" --split all --manifest "$exp/data/all.tsv" --km "$exp/labels2/all.km" --frames-per-label 2 --out "$exp/probe/pnmi_hubert1.json" > "$exp/probe/pnmi_hubert1.txt"
   done_stage 9
 fi
 
@@ -136,7 +185,7 @@ if stage 10 "other methods, $steps updates each: $methods"; then
   mkdir -p "$exp/probe" "$exp/.done"
   for m in $methods; do
     conf="$here/conf/$m.yaml"
-    [ -f "$conf" ] || { echo "   no $conf: skipped"; continue; }
+    [ -f "$conf" ] || { echo "run.sh: --methods names $m, but there is no $conf" >&2; exit 2; }
     run="$exp/stage10/$steps/$m"
     [ -f "$exp/.done/method-$m-$steps" ] && [ "$force" != true ] && { echo "   $m: done before"; continue; }
     layer_opt=(); [ -n "${probe_layer[$m]:-}" ] && layer_opt=(--layer "${probe_layer[$m]}")
@@ -157,10 +206,10 @@ if stage 11 "report (HuBERT iteration 1)"; then
   done_stage 11
 fi
 
-echo "== probe accuracy (digit, mean over folds)"
+echo "== probe accuracy (digit, mean over folds; mean pooling / mean+std pooling)"
 for f in "$exp"/probe/*.json; do
   [ -f "$f" ] || continue
   case "$f" in */pnmi_*) continue ;; esac
-  node -e 'const r=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));console.log("   "+require("path").basename(process.argv[1],".json").padEnd(20)+(100*r.mean.probe).toFixed(1)+"%")' "$f"
+  echo "   $(basename "$f" .json | awk '{ printf "%-20s", $0 }')$(probe_line "$f")"
 done
 recipe_summary

@@ -38,6 +38,11 @@ export interface KaldiFbankOptions extends KaldiFrameOptions {
   usePower: boolean;
   htkCompat: boolean;
   subtractMean: boolean;
+  /** VTLN warp factor of the filterbank (1 = none; 0.9-1.1 for vocal-tract-length perturbation). */
+  vtlnWarp: number;
+  /** VTLN band edges, Hz (Kaldi's defaults 100 and -500; <= 0 relative to Nyquist). */
+  vtlnLow: number;
+  vtlnHigh: number;
 }
 
 export interface KaldiMfccOptions extends KaldiFbankOptions {
@@ -71,6 +76,9 @@ export const KALDI_FBANK_DEFAULTS: KaldiFbankOptions = {
   usePower: true,
   htkCompat: false,
   subtractMean: false,
+  vtlnWarp: 1,
+  vtlnLow: 100,
+  vtlnHigh: -500,
 };
 
 export const KALDI_MFCC_DEFAULTS: KaldiMfccOptions = {
@@ -116,6 +124,7 @@ export function validateKaldiOptions(o: KaldiFbankOptions | KaldiMfccOptions): v
   const high = o.highFreq <= 0 ? o.highFreq + nyquist : o.highFreq;
   if (!(o.lowFreq >= 0 && o.lowFreq < nyquist)) bad('low-freq', `must be in [0, ${nyquist}), got ${o.lowFreq}`);
   if (!(high > 0 && high <= nyquist && high > o.lowFreq)) bad('high-freq', `resolves to ${high} Hz; must be in (low-freq, ${nyquist}]`);
+  if (!(o.vtlnWarp > 0 && Number.isFinite(o.vtlnWarp))) bad('vtln-warp', `must be a positive number, got ${o.vtlnWarp}`);
   if ('numCeps' in o) {
     if (!Number.isInteger(o.numCeps) || o.numCeps < 1 || o.numCeps > o.numMelBins) bad('num-ceps', `must be an integer in [1, num-mel-bins=${o.numMelBins}], got ${o.numCeps}`);
     if (!(o.cepstralLifter >= 0)) bad('cepstral-lifter', `must be >= 0, got ${o.cepstralLifter}`);

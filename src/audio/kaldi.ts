@@ -67,7 +67,7 @@ export class KaldiFrameProcessor {
     const { windowSize, paddedWindowSize } = this.geometry;
     this.window = kaldiWindow(o.windowType, windowSize, o.blackmanCoeff);
     this.fft = new RealFft(paddedWindowSize);
-    this.banks = sparseFilterbank(kaldiMelBanks(o.numMelBins, paddedWindowSize, o.sampleFrequency, o.lowFreq, o.highFreq));
+    this.banks = sparseFilterbank(kaldiMelBanks(o.numMelBins, paddedWindowSize, o.sampleFrequency, o.lowFreq, o.highFreq, { factor: o.vtlnWarp, low: o.vtlnLow, high: o.vtlnHigh }));
     this.padded = new Float64Array(paddedWindowSize);
     this.dithered = new Float32Array(windowSize);
     this.spectrum = new Float64Array(this.fft.bins);

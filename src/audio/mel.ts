@@ -39,12 +39,38 @@ export interface MelFilterbank {
   weights: Float64Array;
 }
 
+/** Kaldi's vocal-tract-length warping of the filterbank (VTLN; VTLP when the factor is drawn at random). */
+export interface VtlnWarp {
+  /** The warp factor alpha: frequencies in the middle band map to f / alpha (1 = none). */
+  factor: number;
+  /** Lower and upper band edges, Hz (Kaldi's --vtln-low 100, --vtln-high -500; <= 0 relative to Nyquist). */
+  low: number;
+  high: number;
+}
+
 /**
- * Kaldi's mel filterbank (torchaudio.compliance.kaldi.get_mel_banks without VTLN warping) for an FFT of
- * `paddedWindowSize` points: `numFreqs` = paddedWindowSize / 2 + 1, the Nyquist column being zero.
- * `highFreq` <= 0 is taken relative to Nyquist, as Kaldi does.
+ * Kaldi's VtlnWarpFreq (feat/mel-computations.cc, torchaudio's vtln_warp_freq): piecewise linear, f / alpha
+ * between l = low * max(1, alpha) and h = high * min(1, alpha), and straight lines from (lowFreq, lowFreq)
+ * to (l, l / alpha) and from (h, h / alpha) to (highFreq, highFreq), so the filterbank's ends stay put.
+ * Frequencies outside [lowFreq, highFreq] are unchanged.
  */
-export function kaldiMelBanks(numBins: number, paddedWindowSize: number, sampleFrequency: number, lowFreq: number, highFreq: number): MelFilterbank {
+export function vtlnWarpFreq(vtlnLow: number, vtlnHigh: number, lowFreq: number, highFreq: number, alpha: number, freq: number): number {
+  if (freq < lowFreq || freq > highFreq) return freq;
+  const l = vtlnLow * Math.max(1, alpha);
+  const h = vtlnHigh * Math.min(1, alpha);
+  const scale = 1 / alpha;
+  if (freq < l) return lowFreq + ((scale * l - lowFreq) / (l - lowFreq)) * (freq - lowFreq);
+  if (freq < h) return scale * freq;
+  return highFreq + ((highFreq - scale * h) / (highFreq - h)) * (freq - highFreq);
+}
+
+/**
+ * Kaldi's mel filterbank (torchaudio.compliance.kaldi.get_mel_banks) for an FFT of
+ * `paddedWindowSize` points: `numFreqs` = paddedWindowSize / 2 + 1, the Nyquist column being zero.
+ * `highFreq` <= 0 is taken relative to Nyquist, as Kaldi does. With `vtln` (factor != 1) the left, centre
+ * and right points of every triangle are warped by vtlnWarpFreq (in Hz, then back to mel), as Kaldi does.
+ */
+export function kaldiMelBanks(numBins: number, paddedWindowSize: number, sampleFrequency: number, lowFreq: number, highFreq: number, vtln?: VtlnWarp): MelFilterbank {
   if (numBins <= 3) throw new Error(`num-mel-bins must be more than 3, got ${numBins}`);
   if (paddedWindowSize % 2 !== 0) throw new Error(`padded window size must be even, got ${paddedWindowSize}`);
   const numFftBins = paddedWindowSize / 2;
@@ -59,10 +85,18 @@ export function kaldiMelBanks(numBins: number, paddedWindowSize: number, sampleF
   const delta = (melHigh - melLow) / (numBins + 1);
   const numFreqs = numFftBins + 1;
   const weights = new Float64Array(numBins * numFreqs);
+  let warp = (mel: number) => mel;
+  if (vtln && vtln.factor !== 1) {
+    const vHigh = vtln.high <= 0 ? vtln.high + nyquist : vtln.high;
+    if (!(vtln.factor > 0) || vtln.low < lowFreq || vtln.low > high || vHigh <= 0 || vHigh >= high || vHigh <= vtln.low) {
+      throw new Error(`bad VTLN settings: warp ${vtln.factor}, vtln-low ${vtln.low}, vtln-high ${vtln.high} (resolved ${vHigh}) for low-freq ${lowFreq}, high-freq ${high}`);
+    }
+    warp = (mel) => kaldiMel(vtlnWarpFreq(vtln.low, vHigh, lowFreq, high, vtln.factor, kaldiMelInverse(mel)));
+  }
   for (let b = 0; b < numBins; b++) {
-    const left = melLow + b * delta;
-    const center = melLow + (b + 1) * delta;
-    const right = melLow + (b + 2) * delta;
+    const left = warp(melLow + b * delta);
+    const center = warp(melLow + (b + 1) * delta);
+    const right = warp(melLow + (b + 2) * delta);
     for (let k = 0; k < numFftBins; k++) {
       const mel = kaldiMel(binWidth * k);
       const up = (mel - left) / (center - left);

@@ -4,6 +4,7 @@ import { writeFileAtomic } from '../util/atomic.ts';
 import { Rng } from '../util/rng.ts';
 import { initBackend, BACKEND_CHOICES } from '../engine/backend.ts';
 import { loadImageSplits, uniformImageShape } from '../data/image-source.ts';
+import { loadImageFolder } from '../image/image-folder.ts';
 import { stratifiedSubset } from '../data/image-data.ts';
 import { encoderFromCheckpoint, encoderFromRunConfig, embedImages, evalImageSpec } from '../eval/image-embedding.ts';
 import { evaluateKnnFolds, evaluateProbeFolds } from '../eval/fold-evaluation.ts';
@@ -16,6 +17,8 @@ import { formatTable } from '../eval/eval-corpus.ts';
  */
 export const IMAGE_EVAL_USAGE = `images:   speech-ssl eval <knn|probe|knn+probe> --checkpoint RUN|CKPT  (or --random-init RUN_CONFIG for the baseline)
           the run's image source (its data section), or --images PATH [--source folder|cifar-binary|digits-csv];
+          --test-images DIR: score on this folder of <class>/<image> instead of the source's test split;
+          progress on stderr while embedding (--no-progress to silence it);
           pooled encoder output (--layer N: hidden state N), fitted on the train split, scored on the test split;
           --max-train N (a class-stratified subset of train, 0 all), --batch-size N (256), --backend NAME`;
 
@@ -24,6 +27,8 @@ export async function runImageEval(mode: 'knn' | 'probe' | 'knn+probe', args: Ar
   const randomInit = args.string('random-init');
   if (!checkpoint === !randomInit) throw new InputError('give exactly one of --checkpoint RUN and --random-init CONFIG');
   const images = args.string('images');
+  const testImages = args.string('test-images');
+  const progress = !args.bool('no-progress');
   const source = args.string('source');
   const layer = args.int('layer');
   const maxTrain = args.int('max-train', 0);
@@ -43,17 +48,21 @@ export async function runImageEval(mode: 'knn' | 'probe' | 'knn+probe', args: Ar
     if (layer !== undefined && !(layer >= 0 && layer <= ev.encoder.numLayers)) throw new InputError(`the encoder has hidden states 0..${ev.encoder.numLayers}`, { field: '--layer' });
     const spec = evalImageSpec(ev, { path: images, source });
     const t0 = performance.now();
-    const splits = loadImageSplits(spec, true);
-    if (!splits.test) throw new InputError(`no test split ("${spec.testSplit}")`, { file: spec.path });
-    for (const f of splits.failures) process.stderr.write(`speech-ssl eval: skipped ${f.file}: ${f.problem}\n`);
+    const splits = loadImageSplits(spec, !testImages);
+    const held = testImages ? loadImageFolder(testImages, { channels: spec.channels, size: spec.size, classNames: splits.classNames }) : null;
+    const test = held ? held.dataset : splits.test;
+    if (!test) throw new InputError(`no test split ("${spec.testSplit}")`, { file: spec.path });
+    for (const f of [...splits.failures, ...(held?.failures ?? [])]) process.stderr.write(`speech-ssl eval: skipped ${f.file}: ${f.problem}\n`);
     const train = stratifiedSubset(splits.train, maxTrain, new Rng(spec.splitSeed));
-    const test = splits.test;
     uniformImageShape(train, spec.path);
-    uniformImageShape(test, spec.path);
+    uniformImageShape(test, testImages ?? spec.path);
     const d = ev.encoder.outputDim;
     const x = new Float32Array((train.size + test.size) * d);
-    x.set(embedImages(ev.encoder, train, spec.normalize, { batchSize, layer }), 0);
-    x.set(embedImages(ev.encoder, test, spec.normalize, { batchSize, layer }), train.size * d);
+    const report = (what: string) => (done: number, total: number) => {
+      if (progress) process.stderr.write(`speech-ssl eval: embedding ${what} ${done}/${total} (${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
+    };
+    x.set(embedImages(ev.encoder, train, spec.normalize, { batchSize, layer, onProgress: report('train') }), 0);
+    x.set(embedImages(ev.encoder, test, spec.normalize, { batchSize, layer, onProgress: report(testImages ? 'test images' : 'test') }), train.size * d);
     const embedSeconds = (performance.now() - t0) / 1000;
     const labels = new Int32Array(train.size + test.size);
     labels.set(train.labels, 0);
@@ -70,6 +79,7 @@ export async function runImageEval(mode: 'knn' | 'probe' | 'knn+probe', args: Ar
       mode,
       encoder: ev.description,
       images: spec.path,
+      testImages: testImages ?? null,
       source: spec.source,
       layer: layer ?? null,
       train: train.size,

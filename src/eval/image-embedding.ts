@@ -51,7 +51,10 @@ export function evalImageSpec(e: EvalEncoder, override: { path?: string; source?
 }
 
 /** Pooled features of every image of `ds`, row-major [ds.size, encoder.outputDim], in batches. */
-export function embedImages(encoder: Encoder, ds: ImageDataset, normalize: ImageSourceSpec['normalize'], opts: { batchSize?: number; layer?: number } = {}): Float32Array {
+export function embedImages(
+  encoder: Encoder, ds: ImageDataset, normalize: ImageSourceSpec['normalize'],
+  opts: { batchSize?: number; layer?: number; onProgress?: (done: number, total: number) => void } = {},
+): Float32Array {
   const bs = opts.batchSize ?? 256;
   const d = encoder.outputDim;
   const out = new Float32Array(ds.size * d);
@@ -60,6 +63,7 @@ export function embedImages(encoder: Encoder, ds: ImageDataset, normalize: Image
     const idx = Array.from({ length: Math.min(bs, ds.size - start) }, (_, k) => start + k);
     const rows = tf.tidy(() => pooledImageRepresentation(encoder, imageTensor(ds.toBatch(idx), normalize), opts.layer).dataSync() as Float32Array);
     out.set(rows, start * d);
+    opts.onProgress?.(start + idx.length, ds.size);
   }
   return out;
 }

@@ -24,6 +24,7 @@ export function frontendFromFeatureConfig(c: Record<string, JsonValue>, file: st
   };
   if (c.deltas === true) refuse('deltas', 'deltas are appended');
   if (c.cmvn !== undefined && c.cmvn !== 'none') refuse('cmvn', `utterance CMVN "${String(c.cmvn)}" is applied`);
+  if (c.vtlnWarp !== undefined && c.vtlnWarp !== 1) refuse('vtlnWarp', `the filterbank is VTLN-warped (${String(c.vtlnWarp)})`);
   const kind = c.features;
   if (kind === 'fbank') {
     if (num('dither') !== 0) refuse('dither', `dither ${num('dither')} adds random noise`);

@@ -2,6 +2,9 @@
  * Features from a trained checkpoint, computed with tfjs: the input features first (for an encoder that
  * takes them, with the configuration its training features were made with), then the encoder in eval
  * mode up to the layer asked for. One utterance at a time, so the result is the utterance alone.
+ * `layer: 'all'` gives every hidden state of the model's width side by side ([frames, L * D]: hidden state
+ * 0 (the context's input) when it has that width, then the output of each layer), the input of
+ * `speech-ssl eval probe --layers all` (per-layer sweeps and the SUPERB weighted sum from one extraction).
  */
 import { WAVEFORM_RATE } from '../data/waveform.ts';
 import { resolve } from 'node:path';
@@ -33,7 +36,8 @@ export async function createCheckpointFeaturizer(spec: string, values: OptionVal
   const enc = trained.encoder;
   let input: Featurizer | undefined;
   try {
-    const layer = parseLayer(o.layer, enc.numLayers);
+    const all = o.layer === 'all';
+    const layer = all ? 'last' : parseLayer(o.layer, enc.numLayers);
     let inputConfig: Record<string, JsonValue> | null = null;
     let normalizeEps: number | undefined;
     if (takesWaveform(enc, trained.dir)) {
@@ -50,10 +54,14 @@ export async function createCheckpointFeaturizer(spec: string, values: OptionVal
       input = await featurizerFromConfig(inputConfig, file, (enc.input as { dim: number }).dim);
     }
     const inner = input;
-    const dims = layer === 0 && enc.featureDim !== undefined ? enc.featureDim : enc.outputDim;
+    // Hidden state 0 is the width of the local features, which may differ from the layers' (CPC).
+    const firstLayer = enc.featureDim !== undefined && enc.featureDim !== enc.outputDim ? 1 : 0;
+    const layerIds = all ? Array.from({ length: enc.numLayers + 1 - firstLayer }, (_, i) => firstLayer + i) : [];
+    const dims = all ? layerIds.length * enc.outputDim : layer === 0 && enc.featureDim !== undefined ? enc.featureDim : enc.outputDim;
     const run = (x: tf.Tensor): FeatureMatrix => {
       const out = tf.tidy(() => {
         const r = enc.forward(x, { maxLayer: layer === 'last' ? undefined : layer });
+        if (all) return tf.concat(layerIds.map((l) => r.hidden[l]), 2);
         return layer === 'last' ? r.output : r.hidden[layer];
       });
       const m = { data: Float32Array.from(out.dataSync() as Float32Array), frames: out.shape[1], dims: out.shape[2] };
@@ -64,7 +72,11 @@ export async function createCheckpointFeaturizer(spec: string, values: OptionVal
       kind: 'checkpoint',
       sampleRate: inner ? inner.sampleRate : WAVEFORM_RATE,
       dims,
-      config: { kind: 'checkpoint', checkpoint: resolve(trained.dir), step: trained.step, encoder: enc.kind, layer, inputFeatures: inputConfig },
+      config: {
+        kind: 'checkpoint', checkpoint: resolve(trained.dir), step: trained.step, encoder: enc.kind, layer: all ? 'all' : layer,
+        ...(all ? { layers: layerIds, layerDim: enc.outputDim } : {}),
+        inputFeatures: inputConfig,
+      },
       async compute(waveform, ctx) {
         if (!inner) return runOn2d(normalizeEps === undefined ? waveform : normalizeWaveform(waveform, normalizeEps), run);
         const m = await inner.compute(waveform, ctx);

@@ -8,6 +8,7 @@
 import { InputError } from '../util/errors.ts';
 import { appendDeltas } from '../audio/deltas.ts';
 import { CMVN_MODES, utteranceCmvn, type CmvnMode } from '../audio/cmvn.ts';
+import { speedPerturb } from '../audio/augment/speed-perturb.ts';
 import type { FeatureMatrix, FeatureStream } from '../audio/feature-matrix.ts';
 import { resolveOptions, specsFromDefaults, type OptionSpec, type OptionValues } from './feature-options.ts';
 import { fbankKind, melspecKind, mfccKind } from './featurizers.ts';
@@ -68,9 +69,11 @@ export interface CommonFeatureOptions {
   allowShort: boolean;
   /** Seed for dither (mixed with each utterance's key). */
   seed: number;
+  /** Speed perturbation factor applied to the waveform first (1 = none; Kaldi's copies: 0.9 and 1.1). */
+  speed: number;
 }
 
-export const COMMON_FEATURE_DEFAULTS: CommonFeatureOptions = { deltas: false, deltaWindow: 5, cmvn: 'none', allowShort: false, seed: 0 };
+export const COMMON_FEATURE_DEFAULTS: CommonFeatureOptions = { deltas: false, deltaWindow: 5, cmvn: 'none', allowShort: false, seed: 0, speed: 1 };
 
 export const COMMON_FEATURE_OPTIONS: readonly OptionSpec[] = specsFromDefaults(
   COMMON_FEATURE_DEFAULTS,
@@ -80,6 +83,7 @@ export const COMMON_FEATURE_OPTIONS: readonly OptionSpec[] = specsFromDefaults(
     cmvn: 'utterance-level mean (and variance) normalisation, applied last',
     allowShort: 'input shorter than one frame gives [0, dims] instead of an error',
     seed: 'seed of the dither noise (mixed with each file\'s relative path)',
+    speed: 'speed perturbation (Kaldi\'s sox speed, by resampling): 1.1 plays 1.1x faster, shorter by 1/1.1, frequencies x1.1',
   },
   { choices: { cmvn: CMVN_MODES }, ints: ['deltaWindow', 'seed'] },
 );
@@ -96,6 +100,22 @@ export function featurizerKind(spec: string): FeaturizerKind {
 function postprocess(m: FeatureMatrix, c: CommonFeatureOptions): FeatureMatrix {
   const out = c.deltas ? appendDeltas(m, 2, c.deltaWindow) : m;
   return utteranceCmvn(out, c.cmvn);
+}
+
+/** Speed perturbation before the features: the whole waveform at once (no stream), at the featurizer's rate. */
+function withSpeed(inner: Featurizer, speed: number): Featurizer {
+  if (speed === 1) return inner;
+  return {
+    kind: inner.kind,
+    sampleRate: inner.sampleRate,
+    dims: inner.dims,
+    config: inner.config,
+    async compute(waveform, ctx) {
+      const x = speedPerturb(waveform, inner.sampleRate, speed);
+      return inner.compute(x, { ...ctx, expectedSamples: x.length });
+    },
+    dispose: inner.dispose?.bind(inner),
+  };
 }
 
 function withPostprocessing(inner: Featurizer, c: CommonFeatureOptions): Featurizer {
@@ -135,7 +155,11 @@ export async function createFeaturizer(spec: string, values: OptionValues = {}):
     if (e instanceof RangeError) throw new InputError(e.message);
     throw e;
   }
-  const f = withPostprocessing(inner, common);
-  const config = { ...f.config, features: spec, deltas: common.deltas, deltaWindow: common.deltaWindow, cmvn: common.cmvn, dims: f.dims, sampleRate: f.sampleRate };
+  if (!(common.speed > 0 && Number.isFinite(common.speed))) throw new InputError(`must be a positive number, got ${common.speed}`, { field: '--speed' });
+  const f = withPostprocessing(withSpeed(inner, common.speed), common);
+  const config = {
+    ...f.config, features: spec, deltas: common.deltas, deltaWindow: common.deltaWindow, cmvn: common.cmvn,
+    ...(common.speed !== 1 ? { speed: common.speed } : {}), dims: f.dims, sampleRate: f.sampleRate,
+  };
   return { ...f, config, compute: f.compute.bind(f), stream: f.stream?.bind(f), computeBatch: f.computeBatch?.bind(f), dispose: f.dispose?.bind(f) };
 }

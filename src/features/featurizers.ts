@@ -33,6 +33,9 @@ const KALDI_HELP: Record<string, string> = {
   usePower: 'power spectrum (false: magnitude)',
   htkCompat: 'HTK layout: energy or C0 last',
   subtractMean: 'subtract the utterance mean of each column (Kaldi\'s subtract_mean)',
+  vtlnWarp: 'VTLN warp factor of the mel filterbank (1 = none; 0.9/1.1: vocal-tract-length perturbation)',
+  vtlnLow: 'VTLN lower band edge, Hz',
+  vtlnHigh: 'VTLN upper band edge, Hz (<= 0: relative to Nyquist)',
   numCeps: 'cepstra kept',
   cepstralLifter: 'cepstral lifter coefficient (0 = none)',
 };
@@ -50,10 +53,17 @@ function kaldiFeaturizer(kind: 'fbank' | 'mfcc', o: KaldiFbankOptions | KaldiMfc
     kind,
     sampleRate: o.sampleFrequency,
     dims: proc.dims,
-    config: { kind, ...o, ...frameGeometry(o) },
+    config: { kind, ...withoutUnwarped(o), ...frameGeometry(o) },
     compute: (waveform, ctx = {}) => runStream(stream({ ...ctx, expectedSamples: waveform.length }), waveform),
     stream,
   };
+}
+
+/** The options as features.json records them: the VTLN fields only when the filterbank is warped. */
+function withoutUnwarped(o: KaldiFbankOptions | KaldiMfccOptions): Partial<KaldiMfccOptions> {
+  if (o.vtlnWarp !== 1) return o;
+  const { vtlnWarp: _w, vtlnLow: _l, vtlnHigh: _h, ...rest } = o;
+  return rest;
 }
 
 export const fbankKind: FeaturizerKind = {

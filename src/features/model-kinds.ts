@@ -40,7 +40,7 @@ export const checkpointKind: FeaturizerKind = {
   summary: 'hidden states of a trained encoder (tfjs), input features computed as for its training data',
   // A folder, or a path that is not a kind name or an ONNX file (so a missing checkpoint is reported as such).
   matches: (s) => isDirectory(s) || (!existsSync(s) && /[/\\]/.test(s) && extname(s).toLowerCase() !== '.onnx'),
-  options: specsFromDefaults(CHECKPOINT_FEATURE_DEFAULTS, { layer: LAYER_HELP, backend: 'tfjs backend', frontendConfig: CKPT_FRONTEND_HELP }, { choices: { backend: BACKEND_CHOICES } }),
+  options: specsFromDefaults(CHECKPOINT_FEATURE_DEFAULTS, { layer: `${LAYER_HELP}, all = every hidden state side by side (for eval probe --layers all)`, backend: 'tfjs backend', frontendConfig: CKPT_FRONTEND_HELP }, { choices: { backend: BACKEND_CHOICES } }),
   async create(spec, values) {
     const { createCheckpointFeaturizer } = await import('./checkpoint-featurizer.ts');
     return createCheckpointFeaturizer(spec, values);

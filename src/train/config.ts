@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { extname } from 'node:path';
+import { extname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { Fields, type JsonValue } from '../util/fields.ts';
 import { InputError } from '../util/errors.ts';
@@ -115,16 +115,33 @@ export function readConfigFile(file: string): unknown {
 }
 
 /**
- * Applies `path=value` overrides (`train.maxSteps=50`, `methods.0.weight=0.5`); the value is parsed as
- * YAML (numbers, booleans, lists), so `optim.lr=1e-4` is a number. Returns a new object.
+ * Fields that hold file paths (the last part of an override's path, or the one before a list index:
+ * `data.path`, `data.train.features`, `data.train.labels`, `methods.0.config.teacher`...). In a config file
+ * a relative path resolves against the file's folder; given on the command line it resolves against the
+ * working directory, as a shell user expects.
  */
-export function applyOverrides(raw: unknown, overrides: string[]): unknown {
+export const PATH_FIELDS: ReadonlySet<string> = new Set(['path', 'features', 'manifest', 'labels', 'teacher', 'centroids']);
+
+function resolvePathValue(value: unknown, cwd: string): unknown {
+  if (typeof value === 'string') return value === '' || isAbsolute(value) ? value : resolve(cwd, value);
+  if (Array.isArray(value)) return value.map((v) => resolvePathValue(v, cwd));
+  return value;
+}
+
+/**
+ * Applies `path=value` overrides (`train.maxSteps=50`, `methods.0.weight=0.5`); the value is parsed as
+ * YAML (numbers, booleans, lists), so `optim.lr=1e-4` is a number. With `cwd` (the command line's
+ * overrides), relative values of PATH_FIELDS are made absolute against it. Returns a new object.
+ */
+export function applyOverrides(raw: unknown, overrides: string[], opts: { cwd?: string } = {}): unknown {
   const root = structuredClone(raw ?? {}) as Record<string, unknown>;
   for (const o of overrides) {
     const eq = o.indexOf('=');
     if (eq <= 0) throw new InputError(`expected path=value, got "${o}"`, { field: '--set' });
     const path = o.slice(0, eq).split('.');
-    const value: unknown = parseYaml(o.slice(eq + 1));
+    let value: unknown = parseYaml(o.slice(eq + 1));
+    const key = /^\d+$/.test(path[path.length - 1]) && path.length > 1 ? path[path.length - 2] : path[path.length - 1];
+    if (opts.cwd !== undefined && PATH_FIELDS.has(key)) value = resolvePathValue(value, opts.cwd);
     let node: Record<string, unknown> = root;
     for (let i = 0; i < path.length - 1; i++) {
       const next = node[path[i]];

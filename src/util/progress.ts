@@ -49,6 +49,14 @@ export class Progress {
   }
 }
 
+/** Metrics that count things (the epoch a training row is in, steps, items): printed as integers. */
+const COUNTER_METRICS: ReadonlySet<string> = new Set(['epoch', 'step', 'items', 'frames', 'tensors']);
+
+/** A metric's value for a log line: counters as integers (`epoch 0`, not `epoch 0.0000`), the rest by formatNumber. */
+export function formatMetric(name: string, v: number): string {
+  return COUNTER_METRICS.has(name) && Number.isInteger(v) ? String(v) : formatNumber(v);
+}
+
 export function formatNumber(v: number): string {
   if (!Number.isFinite(v)) return String(v);
   const a = Math.abs(v);

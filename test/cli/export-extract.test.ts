@@ -111,6 +111,23 @@ test('speech-ssl extract --features <run> --layer 1 writes the tfjs hidden state
   const cfg = JSON.parse(readFileSync(join(fromCkpt, 'features.json'), 'utf8')) as { kind: string; layer: number; step: number };
   assert.deepEqual([cfg.kind, cfg.layer, cfg.step], ['checkpoint', 1, 2]);
 
+  // --layer all: every hidden state side by side, the layers named in features.json (for eval probe --layers).
+  const all = join(dir, 'ckpt-all');
+  r = await runCli(['extract', audio, '--features', run, '--layer', 'all', '--out', all, '--backend', 'cpu']);
+  assert.equal(r.code, 0, r.stderr);
+  const allCfg = JSON.parse(readFileSync(join(all, 'features.json'), 'utf8')) as { layer: string; layers: number[]; layerDim: number };
+  const L = allCfg.layers.length;
+  assert.deepEqual([allCfg.layer, allCfg.layerDim, allCfg.layers], ['all', 16, [0, 1, 2]]);
+  for (const rel of rels) {
+    const m = readNpy(join(all, npyOf(rel)));
+    const ref = reference.get(rel)!;
+    assert.deepEqual(m.shape, [ref.frames, 16 * L]);
+    for (const [b, l] of allCfg.layers.entries()) {
+      const block = Float32Array.from({ length: ref.frames * 16 }, (_, k) => (m.data as Float32Array)[Math.floor(k / 16) * 16 * L + b * 16 + (k % 16)]);
+      assert.ok(maxAbsDiff(block, ref.hidden[l]) <= 1e-5, `${rel} block ${b} (hidden ${l})`);
+    }
+  }
+
   const file = join(dir, 'l1.onnx');
   r = await runCli(['export', join(run, 'checkpoints', 'step-000000002'), '--out', file, '--layers', '1', '--with-frontend']);
   assert.equal(r.code, 0, r.stderr);

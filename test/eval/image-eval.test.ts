@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../../src/engine/backend.ts';
@@ -71,4 +71,43 @@ test('speech-ssl eval knn|probe --random-init: train split fitted, test split sc
   const none = await runCli(['eval', 'knn', '--checkpoint', join(dir, 'nothing')]);
   assert.equal(none.code, 2);
   assert.match(none.stderr, /nothing: no such checkpoint or run folder/);
+});
+
+test('speech-ssl eval knn+probe --test-images DIR: scored on that folder, with progress while embedding', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'image-eval-held-'));
+  const configFile = join(dir, 'run.json');
+  writeFileSync(configFile, JSON.stringify(runConfig));
+  // A held-out folder of two classes only (the train split's class names are kept: a = 0, c = 2).
+  const held = join(dir, 'held');
+  cpSync(join(fixture.root, 'train', 'a'), join(held, 'a'), { recursive: true });
+  cpSync(join(fixture.root, 'test', 'c'), join(held, 'c'), { recursive: true });
+  const r = await runCli(['eval', 'knn+probe', '--random-init', configFile, '--k', '1', '--backend', 'cpu', '--batch-size', '4', '--test-images', held]);
+  assert.equal(r.code, 0, r.stderr);
+  const line = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { train: number; test: number; testImages: string; accuracy: Record<string, number> };
+  assert.deepEqual([line.train, line.test, line.testImages], [18, 8, held]);
+  assert.deepEqual(Object.keys(line.accuracy), ['k=1', 'probe']);
+  // The test folder holds 6 training images of "a": a 1-NN over the same pixels gets those right.
+  assert.ok(line.accuracy['k=1'] >= 6 / 8, String(line.accuracy['k=1']));
+  assert.match(r.stderr, /embedding train 4\/18 .*\n(.*\n)*.*embedding train 18\/18/);
+  assert.match(r.stderr, /embedding test images 8\/8/);
+  const quiet = await runCli(['eval', 'knn', '--random-init', configFile, '--k', '1', '--backend', 'cpu', '--test-images', held, '--no-progress']);
+  assert.doesNotMatch(quiet.stderr, /embedding/);
+  const wrong = join(dir, 'wrong');
+  cpSync(join(fixture.root, 'test', 'a'), join(wrong, 'zebra'), { recursive: true });
+  const bad = await runCli(['eval', 'knn', '--random-init', configFile, '--backend', 'cpu', '--test-images', wrong]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /class folder "zebra" is not one of the classes \[a, b, c\]/);
+});
+
+test('speech-ssl train --set data.path=REL resolves REL against the working directory, not the config folder', async () => {
+  const confDir = mkdtempSync(join(tmpdir(), 'image-train-conf-'));
+  const work = mkdtempSync(join(tmpdir(), 'image-train-cwd-'));
+  const configFile = join(confDir, 'run.json');
+  writeFileSync(configFile, JSON.stringify({ ...runConfig, data: { ...runConfig.data, path: 'nowhere' }, train: { maxSteps: 1, logEvery: 1 } }));
+  // The images sit in work/imgs only: resolved against the config folder the run would not find them.
+  cpSync(fixture.root, join(work, 'imgs'), { recursive: true });
+  const r = await runCli(['train', '--config', configFile, '--out', join(work, 'run'), '--backend', 'cpu', '--no-progress', '--set', 'data.path=imgs'], work);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /trained 1 updates/);
+  assert.match(r.stderr, /\[train 1\] epoch 0  loss /, 'the epoch counter is printed as an integer');
 });

@@ -60,3 +60,21 @@ test('config files: YAML and JSON parse, errors name the file; overrides set nes
   assert.throws(() => applyOverrides(minimal, ['optim.lr']), /--set: expected path=value/);
   assert.throws(() => applyOverrides(minimal, ['encoder.kind.x=1']), /"encoder\.kind" is not an object/);
 });
+
+test('--set paths given on the command line resolve against the working directory, not the config file', () => {
+  const raw = { data: { path: 'in-config', train: { labels: ['a.km'] } }, methods: [{ name: 'distill', config: {} }] };
+  const cwd = '/work/somewhere';
+  const o = applyOverrides(raw, ['data.path=../shared/data/cifar10', 'data.train.labels=[l1.km, /abs/l2.km]', 'data.valid.features=feats/valid', 'methods.0.config.teacher=runs/t', 'train.maxSteps=5', 'data.train.labels.0=x.km'], { cwd }) as {
+    data: { path: string; train: { labels: string[] }; valid: { features: string } };
+    methods: { config: { teacher: string } }[];
+    train: { maxSteps: number };
+  };
+  assert.equal(o.data.path, '/work/shared/data/cifar10');
+  assert.deepEqual(o.data.train.labels, ['/work/somewhere/x.km', '/abs/l2.km']);
+  assert.equal(o.data.valid.features, '/work/somewhere/feats/valid');
+  assert.equal(o.methods[0].config.teacher, '/work/somewhere/runs/t');
+  assert.equal(o.train.maxSteps, 5);
+  // Without cwd (library use), values are kept as given; the config file's own paths are never touched.
+  assert.equal((applyOverrides(raw, ['data.path=rel']) as { data: { path: string } }).data.path, 'rel');
+  assert.equal(raw.data.path, 'in-config');
+});

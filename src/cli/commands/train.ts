@@ -10,7 +10,7 @@ import { NonFiniteLossError } from '../../train/trainer.ts';
 import { decodeWaveform } from '../../data/waveform.ts';
 import { buildEncoder } from '../../models/registry.ts';
 import type { MetricsRow } from '../../train/metrics-log.ts';
-import { formatNumber } from '../../util/progress.ts';
+import { formatMetric, formatNumber } from '../../util/progress.ts';
 import { FEATURE_CONFIG_FILE, copyFeatureConfigIntoRun } from '../../checkpoint/feature-config.ts';
 import { WAVEFORM_NORMALIZE_DEFAULTS } from '../../data/sequence-data.ts';
 import { writeFileAtomic } from '../../util/atomic.ts';
@@ -53,7 +53,7 @@ function defaultDeps(): RunDeps {
 function printRow(row: MetricsRow): void {
   const fields = Object.entries(row)
     .filter(([k]) => k !== 'split' && k !== 'step' && k !== 'tensors')
-    .map(([k, v]) => `${k} ${typeof v === 'number' ? formatNumber(v) : v}`);
+    .map(([k, v]) => `${k} ${typeof v === 'number' ? formatMetric(k, v) : v}`);
   process.stderr.write(`[${row.split} ${row.step}] ${fields.join('  ')}\n`);
 }
 
@@ -87,7 +87,7 @@ export async function runTrain(args: Args, deps?: RunDeps): Promise<number> {
   args.rejectUnknown();
   if (seed !== undefined) sets.push(`seed=${seed}`);
   if (maxSteps !== undefined) sets.push(`train.maxSteps=${maxSteps}`);
-  const raw = applyOverrides(readConfigFile(configFile), sets);
+  const raw = applyOverrides(readConfigFile(configFile), sets, { cwd: process.cwd() });
   // One run per folder: a second `train` into the same --out is refused while this one holds it.
   const existed = existsSync(out);
   const lock = acquireFolderLock(out, `speech-ssl train --out ${out}${resume ? ' --resume' : ''}`);
