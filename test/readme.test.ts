@@ -3,7 +3,7 @@
  * shows (test/helpers/readme-examples.ts gives the rule: `~` before a figure that varies, `...` for lines
  * left out). Their stated prerequisite is `npm start`; of it they read only the mini recipe's stages 1-4
  * (manifest, features, k-means, labels under exp/mini), which this test runs first, in a fresh folder
- * whose `recipes` and `bin` link to the repository's, so every relative path in the README holds there.
+ * whose `recipes`, `bin` and `test` (the pretrained fixtures) link to the repository's, so every relative path in the README holds there.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -33,7 +33,7 @@ test('README examples: each runs in order after the mini recipe\'s stages 1-4 an
   const examples = readmeExamples(readme);
   assert.ok(examples.length >= 8, `${examples.length} examples found`);
   const work = mkdtempSync(join(tmpdir(), 'readme-'));
-  for (const d of ['recipes', 'bin']) symlinkSync(join(repoRoot, d), join(work, d));
+  for (const d of ['recipes', 'bin', 'test']) symlinkSync(join(repoRoot, d), join(work, d));
   // `speech-ssl` on PATH is the checkout's CLI, as `npx speech-ssl` or a global install gives it.
   const pathDir = join(work, '.path');
   mkdirSync(pathDir);
