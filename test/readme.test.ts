@@ -42,7 +42,8 @@ test('README examples: each runs in order after the mini recipe\'s stages 1-4 an
   const prereq = spawnSync('bash', ['recipes/mini/run.sh', '--stop-stage', '4'], { cwd: work, env, encoding: 'utf8' });
   assert.equal(prereq.status, 0, `mini recipe stages 1-4: ${prereq.stdout}\n${prereq.stderr}`);
   for (const ex of examples) {
-    const r = spawnSync('bash', ['-c', `${ex.command} 2>&1`], { cwd: work, env, encoding: 'utf8' });
+    // The whole line's stderr is shown too (`cmd || echo "exit $?"` shows a refused input and its status).
+    const r = spawnSync('bash', ['-c', `{ ${ex.command}\n} 2>&1`], { cwd: work, env, encoding: 'utf8' });
     assert.equal(r.status, 0, `README.md:${ex.line}: \`${ex.command}\` exited ${r.status}:\n${r.stdout}`);
     const diff = compareOutput(ex.expected, r.stdout.split('\n'));
     assert.equal(diff, null, `README.md:${ex.line}: \`${ex.command}\`: ${diff}`);
