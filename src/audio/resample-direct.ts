@@ -16,7 +16,8 @@ import type { ResampleOptions } from './resample.ts';
 /** Largest per-phase weight table kept (phases x filter span); beyond it weights are computed per use. */
 export const MAX_PHASE_WEIGHTS = 1 << 22;
 
-function besselI0(x: number): number {
+/** Modified Bessel function of the first kind, order 0 (power series; converges fast for our betas). */
+export function besselI0(x: number): number {
   let sum = 1;
   let term = 1;
   const q = (x * x) / 4;

@@ -7,7 +7,7 @@
  * rate such as 44,101 Hz: 16,000 phases of 44,135 taps) is computed per output sample instead
  * (src/audio/resample-direct.ts), so the cost stays linear in the samples whatever the ratio.
  */
-import { DirectSincResampler } from './resample-direct.ts';
+import { DirectSincResampler, besselI0 } from './resample-direct.ts';
 
 export type ResamplingMethod = 'sinc_interp_hann' | 'sinc_interp_kaiser';
 
@@ -47,19 +47,6 @@ export function tableSize(origFreq: number, newFreq: number, options: Partial<Re
 function gcd(a: number, b: number): number {
   while (b) [a, b] = [b, a % b];
   return a;
-}
-
-/** Modified Bessel function of the first kind, order 0 (power series; converges fast for our betas). */
-function besselI0(x: number): number {
-  let sum = 1;
-  let term = 1;
-  const q = (x * x) / 4;
-  for (let k = 1; k < 200; k++) {
-    term *= q / (k * k);
-    sum += term;
-    if (term < sum * 1e-17) break;
-  }
-  return sum;
 }
 
 export interface SincKernel {

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { replaceStockKernel } from './kernel-registry.ts';
 import { ortProduct } from './ort-matmul.ts';
+import { productShape } from './product-shape.ts';
 import { applyActivation, runKernel } from './fused-activation.ts';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 
@@ -71,9 +72,6 @@ export function matmulInto(
   }
 }
 
-function sizeOf(dims: number[]): number {
-  return dims.reduce((x, y) => x * y, 1);
-}
 
 function cpuMatMul(stock: KernelConfig): KernelFunc {
   return (args) => {
@@ -83,25 +81,9 @@ function cpuMatMul(stock: KernelConfig): KernelFunc {
     if (a.dtype !== 'float32' || b.dtype !== 'float32') return stock.kernelFunc(args);
     const native = ortProduct('cpu', backend, { a, b, transposeA, transposeB });
     if (native) return native;
-    const ra = a.shape.length;
-    const rb = b.shape.length;
-    const m = transposeA ? a.shape[ra - 1] : a.shape[ra - 2];
-    const k = transposeA ? a.shape[ra - 2] : a.shape[ra - 1];
-    const kb = transposeB ? b.shape[rb - 1] : b.shape[rb - 2];
-    const n = transposeB ? b.shape[rb - 2] : b.shape[rb - 1];
-    if (k !== kb) throw new Error(`matMul: inner dimensions ${k} and ${kb} of shapes [${a.shape}] and [${b.shape}] differ (transposeA=${transposeA}, transposeB=${transposeB})`);
-    const batchDimsA = a.shape.slice(0, -2);
-    const batchDimsB = b.shape.slice(0, -2);
-    const batchA = sizeOf(batchDimsA);
-    const batchB = sizeOf(batchDimsB);
-    let outBatch: number[];
-    try {
-      outBatch = tf.backend_util.assertAndGetBroadcastShape(batchDimsA, batchDimsB);
-    } catch {
-      return stock.kernelFunc(args);
-    }
-    const batch = sizeOf(outBatch);
-    if (!(batchA === batch || batchA === 1) || !(batchB === batch || batchB === 1)) return stock.kernelFunc(args);
+    const shape = productShape(a.shape, b.shape, transposeA, transposeB);
+    if (!shape) return stock.kernelFunc(args);
+    const { m, k, n, outBatch, batch, batchA, batchB } = shape;
     const av = backend.data.get(a.dataId).values;
     const bv = backend.data.get(b.dataId).values;
     const out = new Float32Array(batch * m * n);

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { OrtGemm } from './ort-gemm.ts';
+import { productShape, sizeOf } from './product-shape.ts';
 import { heapAddress, wasmModule } from './wasm-views.ts';
 
 /**
@@ -90,10 +91,6 @@ function cpuMemoryAccess(backend: CpuBackendLike): Memory {
   };
 }
 
-function sizeOf(dims: number[]): number {
-  return dims.reduce((a, b) => a * b, 1);
-}
-
 /** Reusable plain (unshared) buffers for operands that live in a SharedArrayBuffer. */
 const scratch: Float32Array[] = [];
 
@@ -129,26 +126,9 @@ export function ortProduct(backendName: 'wasm' | 'cpu', backend: unknown, args: 
   if (!gemm) return null;
   const { a, b, transposeA, transposeB, bias } = args;
   if (a.dtype !== 'float32' || b.dtype !== 'float32' || (bias && bias.dtype !== 'float32')) return null;
-  const ra = a.shape.length;
-  const rb = b.shape.length;
-  if (ra < 2 || rb < 2) return null;
-  const m = transposeA ? a.shape[ra - 1] : a.shape[ra - 2];
-  const k = transposeA ? a.shape[ra - 2] : a.shape[ra - 1];
-  const kb = transposeB ? b.shape[rb - 1] : b.shape[rb - 2];
-  const n = transposeB ? b.shape[rb - 2] : b.shape[rb - 1];
-  if (k !== kb) throw new Error(`matMul: inner dimensions ${k} and ${kb} of shapes [${a.shape}] and [${b.shape}] differ (transposeA=${transposeA}, transposeB=${transposeB})`);
-  const batchDimsA = a.shape.slice(0, -2);
-  const batchDimsB = b.shape.slice(0, -2);
-  const batchA = sizeOf(batchDimsA);
-  const batchB = sizeOf(batchDimsB);
-  let outBatch: number[];
-  try {
-    outBatch = tf.backend_util.assertAndGetBroadcastShape(batchDimsA, batchDimsB);
-  } catch {
-    return null;
-  }
-  const batch = sizeOf(outBatch);
-  if (!(batchA === batch || batchA === 1) || !(batchB === batch || batchB === 1)) return null;
+  const shape = productShape(a.shape, b.shape, transposeA, transposeB);
+  if (!shape) return null;
+  const { m, k, n, outBatch, batch, batchA, batchB } = shape;
   if (m === 0 || n === 0 || k === 0 || batch * m * k * n < minMacs[backendName]) return null;
   // Both operands batched with small items (attention: 32 items of 200 x 64 x 200 in hubert-tiny): on
   // wasm the engine's one-call SIMD kernel over all items, split with a worker thread

@@ -36,7 +36,7 @@ test('prepareLibriSpeech: train-* and dev-* manifests with aligned .wrd/.ltr; ba
   assert.equal(lines(join(out, 'train.wrd')).length, train.entries.length);
   assert.equal(lines(join(out, 'train.ltr'))[0], 'A L P H A | B R A V O |');
   assert.deepEqual(r.problems.map((p) => [p.path.slice(root.length + 1), p.message]), [
-    ['train-clean-100/19/198/19-198-0098.flac', 'not a WAV or FLAC file (starts with bytes 74 68 69 73)'],
+    ['train-clean-100/19/198/19-198-0098.flac', 'not a WAV or FLAC file (starts with bytes 74 68 69 73); only WAV and FLAC are read, whatever the file name'],
     ['dev-clean/84/121123/84-121123.trans.txt', 'transcript of 84-121123-0002 but no 84-121123-0002.flac beside it'],
   ]);
   assert.throws(() => prepareLibriSpeech({ root, splits: ['train-other-500'], outDir: out }), /--splits: no split folder "train-other-500"/);
@@ -58,7 +58,7 @@ test('prepareSpeechCommands: splits from the lists, background noise excluded, p
   assert.ok(all.every((p) => !p.startsWith('_background_noise_')));
   assert.deepEqual(paths('probe.tsv'), [...paths('train.tsv'), ...paths('test.tsv')].sort());
   assert.deepEqual(lines(join(out, 'probe_test.lst')), paths('test.tsv'));
-  assert.deepEqual(r.problems.map((p) => p.message), ['not a WAV or FLAC file (starts with bytes 6e 6f 74 20)', 'lists no/deadbeef_nohash_0.wav, which is not in the corpus']);
+  assert.deepEqual(r.problems.map((p) => p.message), ['not a WAV or FLAC file (starts with bytes 6e 6f 74 20); only WAV and FLAC are read, whatever the file name', 'lists no/deadbeef_nohash_0.wav, which is not in the corpus']);
   const small = prepareSpeechCommands({ root, outDir: out, probePerWord: 2, seed: 0 });
   assert.equal(small.problems.length, 2);
   assert.equal(lines(join(out, 'probe_train.lst')).length, 2 * fake.words.length);
