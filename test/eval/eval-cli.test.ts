@@ -76,7 +76,7 @@ test('speech-ssl eval probe / knn / pnmi / abx on a per-utterance folder named {
   const refused = run('eval', 'pnmi', feats, '--km', join(dir, 'half.km'));
   assert.equal(refused.code, 2);
   assert.match(refused.err, /half\.km: utterance 1 \(0_ann_0\): \d+ cluster ids but \d+ feature frames \(labels at 1\/2 of the feature rate\? pass --frames-per-label 2\)/);
-  const halfRun = run('eval', 'pnmi', feats, '--km', join(dir, 'half.km'), '--frames-per-label', '2');
+  const halfRun = run('eval', 'pnmi', feats, '--km', join(dir, 'half.km'), '--frames-per-label', '2', '--json');
   assert.equal(halfRun.code, 0, halfRun.err);
   const hq = JSON.parse(halfRun.out.trim().split('\n').pop()!);
   assert.ok(Math.abs(hq.pnmi - 1) < 1e-12);
@@ -104,10 +104,10 @@ test('speech-ssl eval probe --pool mean,mean+std: a column per pooling; spread-o
       }
     }
   }
-  const r = run('eval', 'probe', join(dir, 'feats'), '--pool', 'mean,mean+std');
+  const r = run('eval', 'probe', join(dir, 'feats'), '--pool', 'mean,mean+std', '--out', join(dir, 'pools.json'));
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /fold\s+train\s+test\s+acc probe\s+acc probe mean\+std/);
-  const j = JSON.parse(r.out.trim().split('\n').pop()!);
+  const j = JSON.parse(readFileSync(join(dir, 'pools.json'), 'utf8'));
   assert.deepEqual(j.config.pools, ['mean', 'mean+std']);
   assert.ok(j.mean.probe < 0.75, `mean pooling ${j.mean.probe}`);
   assert.equal(j.mean['probe mean+std'], 1);

@@ -81,7 +81,7 @@ test('speech-ssl eval knn+probe --test-images DIR: scored on that folder, with p
   const held = join(dir, 'held');
   cpSync(join(fixture.root, 'train', 'a'), join(held, 'a'), { recursive: true });
   cpSync(join(fixture.root, 'test', 'c'), join(held, 'c'), { recursive: true });
-  const r = await runCli(['eval', 'knn+probe', '--random-init', configFile, '--k', '1', '--backend', 'cpu', '--batch-size', '4', '--test-images', held]);
+  const r = await runCli(['eval', 'knn+probe', '--random-init', configFile, '--k', '1', '--backend', 'cpu', '--batch-size', '4', '--test-images', held, '--json']);
   assert.equal(r.code, 0, r.stderr);
   const line = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { train: number; test: number; testImages: string; accuracy: Record<string, number> };
   assert.deepEqual([line.train, line.test, line.testImages], [18, 8, held]);
