@@ -40,7 +40,8 @@ fetch_corpus() {
       return 0
     fi
     # shellcheck disable=SC2086  # INNER may hold a glob (the archive's top folder carries a commit id)
-    src="$(cd "$tmp/x" && ls -d $inner 2>/dev/null | head -n 1)" || true
+    # No match is handled on the next line, with a message naming what is missing.
+    if ! src="$(cd "$tmp/x" && ls -d $inner 2>/dev/null | head -n 1)"; then src=""; fi
     [ -n "$src" ] && [ -e "$tmp/x/$src" ] || { echo "the download from $url has no $inner" >&2; rm -rf "$tmp"; exit 1; }
     mv "$tmp/x/$src" "$dest"
   fi
