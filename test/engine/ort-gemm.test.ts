@@ -11,6 +11,7 @@ import { Linear } from '../../src/nn/linear.ts';
 import { Rng } from '../../src/util/rng.ts';
 import { gradCheck, randomVariable } from '../nn/gradcheck.ts';
 import { trainTinyEncoder } from './tiny-training.ts';
+import { refProduct } from './reference-product.ts';
 
 /**
  * Dense products on onnxruntime's GEMM (src/engine/ort-gemm.ts, ort-matmul.ts): each routed product
@@ -21,29 +22,6 @@ import { trainTinyEncoder } from './tiny-training.ts';
 
 const rng = new Rng(14);
 const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
-
-/** op(A[b]) @ op(B[b]) (+ bias) in float64, size-1 batches broadcast. */
-function refProduct(a: Float32Array, as: number[], b: Float32Array, bs: number[], ta: boolean, tb: boolean, bias?: Float32Array): Float64Array {
-  const m = ta ? as[as.length - 1] : as[as.length - 2];
-  const k = ta ? as[as.length - 2] : as[as.length - 1];
-  const n = tb ? bs[bs.length - 2] : bs[bs.length - 1];
-  const batchA = size(as.slice(0, -2));
-  const batchB = size(bs.slice(0, -2));
-  const batch = Math.max(batchA, batchB);
-  const out = new Float64Array(batch * m * n);
-  for (let z = 0; z < batch; z++) {
-    const ao = batchA === 1 ? 0 : z * m * k;
-    const bo = batchB === 1 ? 0 : z * k * n;
-    for (let i = 0; i < m; i++) {
-      for (let j = 0; j < n; j++) {
-        let s = bias ? bias[j] : 0;
-        for (let p = 0; p < k; p++) s += (ta ? a[ao + p * m + i] : a[ao + i * k + p]) * (tb ? b[bo + j * k + p] : b[bo + p * n + j]);
-        out[z * m * n + i * n + j] = s;
-      }
-    }
-  }
-  return out;
-}
 
 /** max |actual - expected| / max |expected| <= rtol. */
 function assertRelClose(actual: ArrayLike<number>, expected: ArrayLike<number>, rtol: number, what: string): void {

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
+import { refProduct } from './reference-product.ts';
 import { initBackend } from '../../src/engine/backend.ts';
 import { Rng } from '../../src/util/rng.ts';
 
@@ -17,30 +18,9 @@ function randomArray(n: number): Float32Array {
 
 /** out[b] = op(A[b]) @ op(B[b]) in float64 with batch broadcasting of size-1 batch items. */
 function refMatMul(a: Float32Array, aShape: number[], b: Float32Array, bShape: number[], ta: boolean, tb: boolean): { values: Float64Array; shape: number[] } {
-  const ra = aShape.length;
-  const rb = bShape.length;
-  const m = ta ? aShape[ra - 1] : aShape[ra - 2];
-  const k = ta ? aShape[ra - 2] : aShape[ra - 1];
-  const n = tb ? bShape[rb - 2] : bShape[rb - 1];
-  const batchA = aShape.slice(0, -2).reduce((x, y) => x * y, 1);
-  const batchB = bShape.slice(0, -2).reduce((x, y) => x * y, 1);
-  const batch = Math.max(batchA, batchB);
-  const out = new Float64Array(batch * m * n);
-  for (let z = 0; z < batch; z++) {
-    const ao = batchA === 1 ? 0 : z * m * k;
-    const bo = batchB === 1 ? 0 : z * k * n;
-    for (let i = 0; i < m; i++) {
-      for (let j = 0; j < n; j++) {
-        let s = 0;
-        for (let p = 0; p < k; p++) {
-          const av = ta ? a[ao + p * m + i] : a[ao + i * k + p];
-          const bv = tb ? b[bo + j * k + p] : b[bo + p * n + j];
-          s += av * bv;
-        }
-        out[z * m * n + i * n + j] = s;
-      }
-    }
-  }
+  const m = ta ? aShape[aShape.length - 1] : aShape[aShape.length - 2];
+  const n = tb ? bShape[bShape.length - 2] : bShape[bShape.length - 1];
+  const out = refProduct(a, aShape, b, bShape, ta, tb);
   const batchShape = aShape.length >= bShape.length ? aShape.slice(0, -2) : bShape.slice(0, -2);
   return { values: out, shape: [...batchShape.map((d, i) => Math.max(d, (bShape.slice(0, -2)[i] ?? 1))), m, n] };
 }
