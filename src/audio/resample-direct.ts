@@ -16,6 +16,17 @@ import type { ResampleOptions } from './resample.ts';
 /** Largest per-phase weight table kept (phases x filter span); beyond it weights are computed per use. */
 export const MAX_PHASE_WEIGHTS = 1 << 22;
 
+/** Writes `chunk` after the first `len` samples of `buf`, growing it (at least doubling) when full; returns the buffer to keep. */
+export function appendSamples(buf: Float32Array, len: number, chunk: Float32Array): Float32Array {
+  let out = buf;
+  if (len + chunk.length > buf.length) {
+    out = new Float32Array(Math.max(len + chunk.length, 2 * buf.length));
+    out.set(buf.subarray(0, len));
+  }
+  out.set(chunk, len);
+  return out;
+}
+
 /** Modified Bessel function of the first kind, order 0 (power series; converges fast for our betas). */
 export function besselI0(x: number): number {
   let sum = 1;
@@ -37,7 +48,7 @@ export class DirectSincResampler {
   private readonly half: number;
   private readonly i0Beta: number;
   /** Input samples from global index `bufStart`. */
-  private buf = new Float32Array(4096);
+  private buf: Float32Array = new Float32Array(4096);
   private bufStart = 0;
   private bufLen = 0;
   private received = 0;
@@ -118,12 +129,7 @@ export class DirectSincResampler {
       this.bufLen -= drop;
       this.bufStart += drop;
     }
-    if (this.bufLen + chunk.length > this.buf.length) {
-      const grown = new Float32Array(Math.max(this.bufLen + chunk.length, 2 * this.buf.length));
-      grown.set(this.buf.subarray(0, this.bufLen));
-      this.buf = grown;
-    }
-    this.buf.set(chunk, this.bufLen);
+    this.buf = appendSamples(this.buf, this.bufLen, chunk);
     this.bufLen += chunk.length;
   }
 

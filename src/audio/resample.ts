@@ -7,7 +7,7 @@
  * rate such as 44,101 Hz: 16,000 phases of 44,135 taps) is computed per output sample instead
  * (src/audio/resample-direct.ts), so the cost stays linear in the samples whatever the ratio.
  */
-import { DirectSincResampler, besselI0 } from './resample-direct.ts';
+import { DirectSincResampler, appendSamples, besselI0 } from './resample-direct.ts';
 
 export type ResamplingMethod = 'sinc_interp_hann' | 'sinc_interp_kaiser';
 
@@ -224,12 +224,7 @@ export class Resampler {
       this.bufLen -= drop;
       this.bufStart = keepFrom;
     }
-    if (this.bufLen + chunk.length > this.buf.length) {
-      const grown = new Float32Array(Math.max(this.bufLen + chunk.length, 2 * this.buf.length));
-      grown.set(this.buf.subarray(0, this.bufLen));
-      this.buf = grown;
-    }
-    this.buf.set(chunk, this.bufLen);
+    this.buf = appendSamples(this.buf, this.bufLen, chunk);
     this.bufLen += chunk.length;
   }
 
