@@ -7,6 +7,7 @@ import { installWasmIdentity } from './wasm-identity.ts';
 import { installWasmSquare } from './wasm-square.ts';
 import { installGeluKernels } from './gelu-kernels.ts';
 import { installLayerNormKernels } from './layer-norm-kernels.ts';
+import { installGroupNormKernels } from './group-norm-kernels.ts';
 import { installAdamWKernel } from './adamw-kernel.ts';
 import { installWasmLeadingSum } from './wasm-leading-sum.ts';
 
@@ -23,11 +24,12 @@ import { installWasmLeadingSum } from './wasm-leading-sum.ts';
  *  - cpu BatchMatMul/_FusedMatMul: a register-tiled product, ~3x the stock kernel;
  *  - GELU and its gradient as kernels of their own on wasm (SIMD) and cpu (nn/gelu.ts uses them);
  *  - layer normalisation forward and backward likewise (nn/layer-norm.ts uses them);
+ *  - group normalisation forward and backward as one kernel each (nn/group-norm.ts uses them);
  *  - one AdamW update per parameter as one kernel (train/adamw.ts uses it).
  * The BatchMatMul/_FusedMatMul kernels of both backends first offer a product to onnxruntime's GEMM
  * (ort-matmul.ts), which `initBackend` selects after these are installed.
  */
-export const FAST_PATHS = ['wasm-matmul', 'wasm-conv2d-backprop-filter', 'wasm-conv2d-backprop-input', 'wasm-identity', 'wasm-square', 'wasm-leading-sum', 'wasm-bridged-kernels', 'cpu-matmul', 'gelu-kernels', 'layer-norm-kernels', 'adamw-kernel'] as const;
+export const FAST_PATHS = ['wasm-matmul', 'wasm-conv2d-backprop-filter', 'wasm-conv2d-backprop-input', 'wasm-identity', 'wasm-square', 'wasm-leading-sum', 'wasm-bridged-kernels', 'cpu-matmul', 'gelu-kernels', 'layer-norm-kernels', 'group-norm-kernels', 'adamw-kernel'] as const;
 
 let installed = false;
 
@@ -43,6 +45,7 @@ export function installFastPaths(): void {
   installCpuMatMul();
   installGeluKernels();
   installLayerNormKernels();
+  installGroupNormKernels();
   installAdamWKernel();
   installed = true;
 }
