@@ -3,11 +3,12 @@
  *  [--stem 16] [--widths 16,32,64] [--strides 2,2,2]`
  *
  * Forward and backward of the CIFAR recipe's GroupNorm ResNet on a [batch, 32, 32, 3] batch (loss: mean
- * of the squared output tokens), with group normalisation on the engine's kernels
- * (src/engine/group-norm-kernels.ts) and on the composite form (moments and broadcast arithmetic),
- * alternating: `rounds` times, `steps` of each. Prints one JSON line: the median ms per step of each,
- * their ratio, and the load average before and after (on a shared machine only a ratio measured this way
- * means anything).
+ * of the squared output tokens) in three set-ups, alternating (`rounds` times, `steps` of each):
+ *  - `composite`: group norm as composite kernels, filter gradients on XNNPACK (the engine before both);
+ *  - `gn_kernels`: group norm on the engine's kernels (src/engine/group-norm-kernels.ts);
+ *  - `gn_kernels_gemm_filter`: and the filter gradients as one native GEMM (src/engine/conv-im2col.ts).
+ * Prints one JSON line: the median ms per step of each, the ratio of composite to the others, and the load
+ * average before and after (on a shared machine only a ratio measured this way means anything).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { loadavg } from 'node:os';
@@ -15,6 +16,7 @@ import { Args } from '../../src/util/args.ts';
 import { initBackend, type BackendChoice } from '../../src/engine/backend.ts';
 import { GROUP_NORM_GRAD_KERNEL, GROUP_NORM_KERNEL, installGroupNormKernels } from '../../src/engine/group-norm-kernels.ts';
 import { ResNetEncoder } from '../../src/models/resnet.ts';
+import { denseProvider, setDenseProvider } from '../../src/engine/ort-matmul.ts';
 
 const ints = (s: string) => s.split(',').map((v) => Number.parseInt(v, 10));
 
@@ -42,10 +44,13 @@ export async function main(argv: string[]): Promise<void> {
     if (on) installGroupNormKernels();
     else for (const k of [GROUP_NORM_KERNEL, GROUP_NORM_GRAD_KERNEL]) if (tf.getKernel(k, name)) tf.unregisterKernel(k, name);
   };
-  const times: Record<'kernels' | 'composite', number[]> = { kernels: [], composite: [] };
+  const gemm = denseProvider();
+  const modes = ['composite', 'gn_kernels', 'gn_kernels_gemm_filter'] as const;
+  const times: Record<(typeof modes)[number], number[]> = { composite: [], gn_kernels: [], gn_kernels_gemm_filter: [] };
   for (let r = 0; r < rounds; r++) {
-    for (const mode of ['composite', 'kernels'] as const) {
-      useKernels(mode === 'kernels');
+    for (const mode of modes) {
+      useKernels(mode !== 'composite');
+      setDenseProvider(mode === 'gn_kernels_gemm_filter' ? gemm : null);
       step(); // warm-up
       const t0 = performance.now();
       for (let i = 0; i < steps; i++) step();
@@ -53,14 +58,16 @@ export async function main(argv: string[]): Promise<void> {
     }
   }
   useKernels(true);
+  setDenseProvider(gemm);
   const median = (a: number[]) => [...a].sort((p, q) => p - q)[a.length >> 1];
   const result = {
     bench: 'resnet-step',
     backend: name,
     threads,
     model: { stem, widths, strides, batch },
-    ms_per_step: { group_norm_kernels: Math.round(median(times.kernels)), composite: Math.round(median(times.composite)) },
-    ratio_composite_over_kernels: Math.round((median(times.composite) / median(times.kernels)) * 100) / 100,
+    native_gemm: gemm !== null,
+    ms_per_step: Object.fromEntries(modes.map((m) => [m, Math.round(median(times[m]))])),
+    speedup_over_composite: Object.fromEntries(modes.slice(1).map((m) => [m, Math.round((median(times.composite) / median(times[m])) * 100) / 100])),
     load_avg: { before: before.map((v) => Math.round(v * 100) / 100), after: loadavg().map((v) => Math.round(v * 100) / 100) },
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);

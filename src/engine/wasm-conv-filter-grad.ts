@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { disposeTemp } from './wasm-views.ts';
+import { disposeTemp, heapAddress, wasmModule } from './wasm-views.ts';
+import { denseProvider } from './ort-matmul.ts';
+import { filterGradient, geometryOf } from './conv-im2col.ts';
 
 /**
  * Conv2DBackpropFilter for the wasm backend, which ships without one (so no convolution could train on
@@ -14,6 +16,10 @@ import { disposeTemp } from './wasm-views.ts';
  * dy' at stride 1 and dilation (sh, sw) — the original stride becomes the dilation. The original padding
  * becomes explicit padding; rows and columns the original never read are cropped.
  * (tfjs asks for dilation 1 in convolution gradients, so the original dilation is always 1 here.)
+ *
+ * When onnxruntime's GEMM serves the engine's products (ort-matmul.ts), the gradient is instead one GEMM
+ * over the input's patches (conv-im2col.ts): cols^T @ dy. On the CIFAR ResNet's maps that is several
+ * times faster than the XNNPACK convolution above, which packs dy as a new filter at every call.
  */
 
 function runKernel(name: string, backend: BackendWasm, inputs: Record<string, TensorInfo>, attrs: Record<string, unknown>): TensorInfo {
@@ -34,6 +40,16 @@ const conv2dBackpropFilter: KernelFunc = (args) => {
   };
   if (dataFormat === 'NCHW') throw new Error('Conv2DBackpropFilter on wasm supports NHWC only');
   const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode, false, 'channelsLast');
+  const gemm = denseProvider();
+  if (gemm) {
+    const out = backend.makeOutput(filterShape, 'float32');
+    const heap = wasmModule(backend).HEAPF32; // read after allocating: the heap may have grown
+    const at = (t: TensorInfo) => heapAddress(backend, t) / 4;
+    const g = geometryOf(info);
+    const dyLength = g.batch * g.outHeight * g.outWidth * g.outChannels;
+    filterGradient((o) => gemm.gemm(o), heap, at(x), heap.subarray(at(dy), at(dy) + dyLength), g, heap.subarray(at(out), at(out) + filterShape.reduce((p, q) => p * q, 1)));
+    return out;
+  }
   const [kh, kw] = [info.filterHeight, info.filterWidth];
   const [sh, sw] = [info.strideHeight, info.strideWidth];
   const [oh, ow] = [info.outHeight, info.outWidth];
