@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Module } from '../nn/module.ts';
-import { MLP } from '../nn/mlp.ts';
+import { MLP, MLP_NORMS, type MlpNorm } from '../nn/mlp.ts';
 import type { Encoder } from '../models/encoder.ts';
 import { Fields } from '../util/fields.ts';
 import type { Rng } from '../util/rng.ts';
@@ -20,7 +20,9 @@ import type { LossContext, LossOutput, Method, MethodBuildContext, MethodDefinit
  *
  * Both views go through the encoder as one batch of 2N images (the encoder's norms are per image, so
  * nothing leaks between them); the representation is the mean of the output tokens (or of `layer`).
- * The projector's hidden layer has LayerNorm where the paper has batch norm. Metric `acc`: how often a
+ * The projector's hidden norm is `projectorNorm`: LayerNorm by default, or the paper's batch norm
+ * (`batch`: statistics over the 2N views of the step; its running statistics are buffers, checkpointed
+ * but never trained), or none. Metric `acc`: how often a
  * view's most similar other view is its positive (top-1 pair accuracy).
  * Parameter names: `<key>.projector.layers.{0,1}.*`, `<key>.projector.norms.0.*`.
  */
@@ -28,10 +30,12 @@ export interface SimclrConfig {
   temperature: number;
   projectorHidden: number;
   projectorDim: number;
+  /** The norm after the projector's hidden Linear (SimCLR: batch). */
+  projectorNorm: MlpNorm;
   views: ImageViewsConfig;
 }
 
-export const SIMCLR_DEFAULTS: SimclrConfig = { temperature: NT_XENT_DEFAULTS.temperature, projectorHidden: 512, projectorDim: 128, views: { preset: 'simclr-cifar' } };
+export const SIMCLR_DEFAULTS: SimclrConfig = { temperature: NT_XENT_DEFAULTS.temperature, projectorHidden: 512, projectorDim: 128, projectorNorm: 'layer', views: { preset: 'simclr-cifar' } };
 
 export class SimclrMethod extends Module implements Method<ImageTrainBatch> {
   readonly name = 'simclr';
@@ -41,11 +45,16 @@ export class SimclrMethod extends Module implements Method<ImageTrainBatch> {
   constructor(private readonly key: string, readonly config: SimclrConfig, encoder: Encoder, private readonly views: ViewGenerator, rng: Rng) {
     super();
     if (views.numViews !== 2) throw new Error(`simclr: the view generator makes ${views.numViews} views, expected 2`);
-    this.projector = this.child('projector', new MLP([encoder.outputDim, config.projectorHidden, config.projectorDim], { activation: 'relu', norm: true, rng }));
+    this.projector = this.child('projector', new MLP([encoder.outputDim, config.projectorHidden, config.projectorDim], { activation: 'relu', norm: config.projectorNorm, rng }));
   }
 
   parameters(): Map<string, tf.Variable> {
-    return this.namedParameters(`${this.key}.`);
+    return this.trainableParameters(`${this.key}.`);
+  }
+
+  /** The projector's batch-norm running statistics (none with the other norms). */
+  buffers(): Map<string, tf.Variable> {
+    return new Map([...this.namedParameters(`${this.key}.`)].filter(([, v]) => !v.trainable));
   }
 
   loss(batch: ImageTrainBatch, ctx: LossContext): LossOutput {
@@ -65,6 +74,7 @@ function readSimclrConfig(f: Fields): SimclrConfig {
     temperature: f.number('temperature', d.temperature, { above: 0 }),
     projectorHidden: f.int('projectorHidden', d.projectorHidden, { min: 1 }),
     projectorDim: f.int('projectorDim', d.projectorDim, { min: 1 }),
+    projectorNorm: f.choice('projectorNorm', MLP_NORMS, d.projectorNorm),
     views: readImageViewsConfig(f.object('views'), d.views.preset),
   };
   f.done();

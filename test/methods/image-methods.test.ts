@@ -87,9 +87,25 @@ test('masked-patch: targets are the nearest centroid of each patch; only masked 
   encoder.dispose();
 });
 
+test('simclr: a batch-norm projector keeps its running statistics as buffers, not parameters; the layer-norm one has none', async () => {
+  await initBackend('wasm');
+  const { data } = await firstBatch();
+  for (const [norm, expected] of [['batch', ['m.projector.norms.0.running_mean', 'm.projector.norms.0.running_var']], ['layer', []]] as const) {
+    const encoder = tinyEncoder(TINY_RESNET);
+    const m = await buildMethod(simclrDefinition, { projectorHidden: 16, projectorDim: 8, projectorNorm: norm, views: { preset: 'digits' } }, encoder, data);
+    assert.deepEqual([...m.buffers!().keys()].sort(), [...expected], norm);
+    assert.ok([...m.parameters().values()].every((v) => v.trainable), `${norm}: parameters are all trainable`);
+    assert.ok(m.parameters().has('m.projector.norms.0.weight'), `${norm}: the norm's gain is a parameter`);
+    m.dispose();
+    encoder.dispose();
+  }
+  assert.throws(() => simclrDefinition.readConfig(new Fields({ projectorNorm: 'group' }, 'methods[0].config')), /methods\[0\]\.config\.projectorNorm: expected one of layer\|batch\|none/);
+});
+
 for (const [name, def, config, encoderConfig] of [
   ['rotation', rotationDefinition, { hiddenDim: 16 }, TINY_RESNET],
   ['simclr', simclrDefinition, { projectorHidden: 16, projectorDim: 8, views: { preset: 'digits' } }, TINY_RESNET],
+  ['simclr (batch-norm projector)', simclrDefinition, { projectorHidden: 16, projectorDim: 8, projectorNorm: 'batch', views: { preset: 'digits' } }, TINY_RESNET],
   ['masked-patch', maskedPatchDefinition, { k: 8, fitImages: 40 }, TINY_VIT],
 ] as const) {
   test(`${name}: the gradient reaches every trainable parameter of the encoder and the method (wasm)`, async () => {
@@ -113,6 +129,7 @@ const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 for (const [name, config, encoder, steps, lr, factor] of [
   ['rotation', { flipProb: 0 }, TINY_RESNET, 24, 3e-3, 0.9],
   ['simclr', { projectorHidden: 32, projectorDim: 16, views: { preset: 'digits', cropMinScale: 0.8, noiseProb: 0 } }, TINY_RESNET, 24, 3e-3, 0.93],
+  ['simclr', { projectorHidden: 32, projectorDim: 16, projectorNorm: 'batch', views: { preset: 'digits', cropMinScale: 0.8, noiseProb: 0 } }, TINY_RESNET, 24, 3e-3, 0.93],
   ['masked-patch', { k: 8, fitImages: 60, flipProb: 0 }, TINY_VIT, 24, 3e-3, 0.9],
 ] as const) {
   test(`${name} trains on the Trainer (wasm): the loss goes down, tensors stay flat`, async () => {
