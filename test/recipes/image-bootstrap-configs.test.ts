@@ -12,7 +12,7 @@ import { writeImageFolder } from '../data/image-fixtures.ts';
 import { DIGITS_CSV } from '../methods/image-setup.ts';
 
 /**
- * recipes/{cifar10,digits}/conf/{byol,distill}.yaml build as runs (data, encoder, method): byol.yaml as it is,
+ * recipes/{cifar10,digits}/conf/{byol,distill}.yaml (and cifar10's byol-long.yaml) build as runs (data, encoder, method): byol.yaml as it is,
  * distill.yaml with `teacher` pointed at a one-update run of the recipe's teacher config (the shapes of the
  * teacher and the student are checked at build time, so this checks that the recipe's pair fits).
  */
@@ -30,6 +30,10 @@ for (const [recipe, teacher] of [['cifar10', 'rotation'], ['digits', 'simclr']] 
     t.dispose();
     const byol = await buildRun(raw('byol'), { file: conf('byol'), baseDir: join(repoRoot, 'recipes', recipe, 'conf'), outDir: join(work, 'byol'), deps });
     byol.dispose();
+    if (recipe === 'cifar10') {
+      const long = await buildRun(raw('byol-long'), { file: conf('byol-long'), baseDir: join(repoRoot, 'recipes', recipe, 'conf'), outDir: join(work, 'byol-long'), deps });
+      long.dispose();
+    }
     const d = raw('distill') as { methods: { config: { teacher: string } }[] };
     assert.match(d.methods[0].config.teacher, new RegExp(`exp/${recipe}/${teacher}$`), 'the config names the recipe teacher run');
     d.methods[0].config.teacher = join(work, teacher);
