@@ -7,7 +7,7 @@ import { TINY_CPC_ENCODER, TINY_TRANSFORMER, trainOnFsdd } from './fixtures/fsdd
 import { buildEncoder } from '../../src/models/registry.ts';
 import { temporalGapDefinition, TEMPORAL_GAP_DEFAULTS, type TemporalGapMethod } from '../../src/methods/temporal-gap.ts';
 import { SegmentPairSampler } from '../../src/methods/segment-pair-sampler.ts';
-import { GapBinsTarget, GapRegressionTarget, gapBin, majorityShare } from '../../src/methods/gap-targets.ts';
+import { GapBinsTarget, GapRegressionTarget, gapBin, classShares } from '../../src/methods/gap-targets.ts';
 import type { ViewPair } from '../../src/methods/pair-relation.ts';
 import { Fields } from '../../src/util/fields.ts';
 import { Rng } from '../../src/util/rng.ts';
@@ -107,10 +107,10 @@ test('temporal gap: balanced over the batch, every bin about a third of the pair
   assert.throws(() => new SegmentPairSampler({ segmentLength: 3, balanceEdges: [2], balance: 'speaker' as 'batch', pairsPerItem: 1 }), /balance must be batch or recording, got speaker/);
 });
 
-test('temporal gap: majority share and the symmetric head (order-blind, by hand)', async () => {
+test('temporal gap: class shares and the symmetric head (order-blind, by hand)', async () => {
   await useBackend('cpu');
-  assert.equal(majorityShare([0, 2, 2, 1, 2], 3), 0.6);
-  assert.equal(majorityShare([], 3), 0);
+  assert.deepEqual(classShares([0, 2, 2, 1, 2], 4), [0.2, 0.2, 0.6, 0]);
+  assert.deepEqual(classShares([], 2), [0, 0]);
   const encoder = buildEncoder(TINY_TRANSFORMER, { seed: 3 });
   const D = encoder.outputDim;
   const sym = build({ gapBins: [3], headInput: 'symmetric', headHidden: 0 }, encoder);
@@ -134,13 +134,13 @@ test('temporal gap: majority share and the symmetric head (order-blind, by hand)
   const c1 = cat.predict(a, b).arraySync();
   const c2 = cat.predict(b, a).arraySync();
   assert.ok(Math.abs(c1[0][0] - c2[0][0]) > 1e-3, 'concat: the order changes the output');
-  // The loss logs the batch's majority share beside acc.
+  // The loss logs each class's share of the batch beside acc; they sum to 1.
   const batch = randomBatch(3, 30, 20, 6, [30, 25, 17]);
   const out = tf.tidy(() => {
     const o = sym.loss(batch, contextFor(encoder, batch, 2));
     return o.metrics!;
   });
-  assert.ok((out.majority as number) >= 0.5 && (out.majority as number) <= 1, JSON.stringify(out));
+  assert.ok(Math.abs((out.share_0 as number) + (out.share_1 as number) - 1) < 1e-12 && out.share_2 === undefined, JSON.stringify(out));
   tf.dispose([a, b]);
   sym.dispose();
   cat.dispose();
