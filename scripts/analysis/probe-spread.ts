@@ -7,7 +7,9 @@
  * (std of the fold accuracies / sqrt(folds), averaged over seeds) and the binomial standard error of
  * the pooled accuracy (sqrt(p (1 - p) / clips)). With two or more configurations, each against the
  * first: the difference of the means, and the standard error of the fold-paired difference (the same
- * held-out speaker in both; std over folds of the per-fold difference of the seed means / sqrt(folds)).
+ * held-out speaker in both; std over folds of the per-fold difference of the seed means / sqrt(folds))
+ * and, when both have 2 or more seeds, the standard error of the difference across seeds
+ * (sqrt(SE_a^2 + SE_b^2) of the two seed-mean standard errors).
  *
  *   node --import tsx scripts/analysis/probe-spread.ts hubert=a1.json,a2.json,a3.json joint=b1.json,b2.json
  */
@@ -23,7 +25,7 @@ const sd = (v: number[]) => {
   const m = mean(v);
   return Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / (v.length - 1));
 };
-const pct = (v: number) => (100 * v).toFixed(1);
+const pct = (v: number) => (Math.round(1000 * v + 1e-9) / 10).toFixed(1);  // half up, as the tables
 
 function read(file: string): ProbeJson {
   const j = JSON.parse(readFileSync(file, 'utf8')) as ProbeJson;
@@ -57,7 +59,12 @@ for (const pool of POOLS) {
     if (c !== configs[0]) {
       const folds = acc[0].length;
       const diff = Array.from({ length: folds }, (_, f) => mean(acc.map((a) => a[f])) - mean(base.map((a) => a[f])));
-      line += `  vs ${configs[0].name}: ${mean(diff) >= 0 ? '+' : ''}${pct(mean(diff))} (paired-fold SE ${pct(sd(diff) / Math.sqrt(folds))})`;
+      line += `  vs ${configs[0].name}: ${mean(diff) >= 0 ? '+' : ''}${pct(mean(diff))} (paired-fold SE ${pct(sd(diff) / Math.sqrt(folds))}`;
+      const baseMeans = base.map(mean);
+      if (seedMeans.length > 1 && baseMeans.length > 1) {
+        line += `, seed SE ${pct(Math.sqrt(sd(seedMeans) ** 2 / seedMeans.length + sd(baseMeans) ** 2 / baseMeans.length))}`;
+      }
+      line += ')';
     }
     console.log(line);
   }
