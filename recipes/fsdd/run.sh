@@ -52,14 +52,20 @@ train() {
 }
 # probe NAME FEATS: digit probe by speaker on pooled features of every recording.
 probe() {
-  local name="$1" feats="$2" opts=()
-  if [ -n "$holdout" ]; then opts=(--train-list "$exp/data/probe_train.txt" --test-list "$exp/data/probe_test.txt"); fi
+  local name="$1" feats="$2" opts=("${@:3}")
+  if [ -n "$holdout" ]; then opts+=(--train-list "$exp/data/probe_train.txt" --test-list "$exp/data/probe_test.txt"); fi
   ssl eval probe "$feats" --split all --manifest "$exp/data/all.tsv" --pool mean,mean+std "${opts[@]+"${opts[@]}"}" --out "$exp/probe/$name.json" > "$exp/probe/$name.txt"
   echo "   probe $name: $(probe_line "$exp/probe/$name.json")"
 }
-# probe_line FILE.json: "mean-pooled% / mean+std-pooled%" of a probe's JSON.
+# probe_line FILE.json: "mean-pooled% / mean+std-pooled%" of a probe's JSON (per layer for a layer sweep).
 probe_line() {
-  node -e 'const r=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")).mean;const p=(v)=>v===undefined?"-":(100*v).toFixed(1)+"%";console.log(p(r.probe)+" mean / "+p(r["probe mean+std"])+" mean+std")' "$1"
+  node -e '
+    const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    const p = (v) => (v === undefined ? "-" : (100 * v).toFixed(1) + "%");
+    if (!r.rows) { console.log(p(r.mean.probe) + " mean / " + p(r.mean["probe mean+std"]) + " mean+std"); process.exit(0); }
+    const by = new Map();
+    for (const row of r.rows) by.set(row.features, [...(by.get(row.features) ?? []), row.pool + " " + p(row.mean.probe)]);
+    console.log([...by].map(([f, v]) => f + ": " + v.join(" / ")).join("; "));' "$1"
 }
 # With --speed/--vtln the training split is the original plus its perturbed copies (stage 4 assembles them).
 train_feats="$exp/fbank/train"; train_labels1="$exp/labels1/train.km"
@@ -179,21 +185,24 @@ if stage 9 "probes and cluster quality: pooled fbank, MFCC, HuBERT iterations 1 
 fi
 
 if stage 10 "other methods, $steps updates each: $methods"; then
-  # Transformer encoders of 3 layers are probed at layer $layer, as HuBERT in stage 9; the others at their
-  # output (CPC/temporal-gap: the GRU context; byol: its 2-layer encoder; distill: the 2-layer student).
-  declare -A probe_layer=([hubert-cpc-gap]=$layer [wav2vec2]=$layer [hubert_iter1]=$layer)
+  # Transformer encoders are probed layer by layer (every hidden state, 0 = the transformer's input); the
+  # others at their output (CPC/temporal-gap: the GRU context; byol: its encoder; distill: the student).
+  declare -A layered=([hubert-cpc-gap]=1 [wav2vec2]=1 [hubert_iter1]=1)
   mkdir -p "$exp/probe" "$exp/.done"
   for m in $methods; do
     conf="$here/conf/$m.yaml"
     [ -f "$conf" ] || { echo "run.sh: --methods names $m, but there is no $conf" >&2; exit 2; }
     run="$exp/stage10/$steps/$m"
     [ -f "$exp/.done/method-$m-$steps" ] && [ "$force" != true ] && { echo "   $m: done before"; continue; }
-    layer_opt=(); [ -n "${probe_layer[$m]:-}" ] && layer_opt=(--layer "${probe_layer[$m]}")
+    layer_opt=(); sweep=(); [ -n "${layered[$m]:-}" ] && layer_opt=(--layer all)
     start=$(date +%s)
     train "$run" "$conf" "${data_sets[@]}" --set "train.maxSteps=$steps"
     echo "   $m: $steps updates in $(( $(date +%s) - start )) s (load average $(cut -d' ' -f1-3 /proc/loadavg))"
     ssl extract "$exp/data/all.tsv" --features "$run" "${layer_opt[@]+"${layer_opt[@]}"}" --concat --out "$exp/stage10/$steps/${m}_feats" --overwrite
-    probe "s10_${m}_$steps" "$exp/stage10/$steps/${m}_feats"
+    if [ -n "${layered[$m]:-}" ]; then  # every hidden state alone (the SUPERB weighted sum: eval probe --layers all)
+      sweep=(--layers "$(node -p 'JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).layers.join(",")' "$exp/stage10/$steps/${m}_feats/features.json")")
+    fi
+    probe "s10_${m}_$steps" "$exp/stage10/$steps/${m}_feats" "${sweep[@]+"${sweep[@]}"}"
     touch "$exp/.done/method-$m-$steps"
   done
   done_stage 10

@@ -70,9 +70,9 @@ if stage 7 "features of layer $layer with onnxruntime"; then
   done_stage 7
 fi
 
-if stage 8 "linear probe on digits, leave one speaker out: pooled fbank vs HuBERT layer $layer"; then
-  ssl eval probe "$exp/fbank" --split train --manifest "$exp/data/train.tsv" --out "$exp/probe_fbank.json" > "$exp/probe_fbank.txt"
-  ssl eval probe "$exp/hubert_l$layer" --split train --manifest "$exp/data/train.tsv" --out "$exp/probe_hubert.json" > "$exp/probe_hubert.txt"
+if stage 8 "linear probe on digits, leave one speaker out: pooled fbank vs HuBERT layer $layer (mean and mean+std pooling)"; then
+  ssl eval probe "$exp/fbank" --split train --manifest "$exp/data/train.tsv" --pool mean,mean+std --out "$exp/probe_fbank.json" > "$exp/probe_fbank.txt"
+  ssl eval probe "$exp/hubert_l$layer" --split train --manifest "$exp/data/train.tsv" --pool mean,mean+std --out "$exp/probe_hubert.json" > "$exp/probe_hubert.txt"
   done_stage 8
 fi
 
@@ -83,7 +83,8 @@ if stage 9 "run report"; then
   done_stage 9
 fi
 
-acc() { node -e 'const r=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));console.log((100*r.mean.probe).toFixed(1)+"%")' "$1" 2>/dev/null || echo "-"; }
+# acc FILE.json: "mean-pooled% (mean+std pooled%)" of a probe's JSON.
+acc() { node -e 'const m=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")).mean;const p=(v)=>(100*v).toFixed(1)+"%";console.log(p(m.probe)+(m["probe mean+std"]===undefined?"":" (mean+std "+p(m["probe mean+std"])+")"))' "$1" 2>/dev/null || echo "-"; }
 echo "== results"
 echo "   digit probe, leave one speaker out (mean of 4 folds): pooled fbank $(acc "$exp/probe_fbank.json"), HuBERT layer $layer $(acc "$exp/probe_hubert.json")"
 [ -f "$exp/hubert/report.html" ] && echo "   report: $exp/hubert/report.html"

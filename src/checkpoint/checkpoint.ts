@@ -33,7 +33,7 @@ export interface ModelJson {
   version: number;
   step: number;
   encoder: Record<string, JsonValue>;
-  methods: { name: string; key: string; weight: number; layer?: number; config: JsonValue }[];
+  methods: { name: string; key: string; weight: number; weightEnd?: number; layer?: number; config: JsonValue }[];
   tensors: Record<string, { shape: number[]; role: TensorRole }>;
 }
 

@@ -11,10 +11,16 @@ import type { LossResult } from './losses/ops.ts';
  * "Where is view B relative to view A": one method for the temporal gap of two audio segments and the
  * relative position of two image patches (DESIGN.md: one idea, two samplers). A `PairSampler` cuts two
  * views out of each item of a batch and says how they are placed; the shared encoder embeds both (one
- * forward of the 2N views, mean over the output frames or positions); a small head reads [e_A, e_B]
- * (the order matters, so it can tell before from after) and a `PairTarget` turns the placements into
- * labels and a loss (gap bins, a regressed gap, one of 8 neighbours...).
+ * forward of the 2N views, mean over the output frames or positions); a small head reads the pair and a
+ * `PairTarget` turns the placements into labels and a loss (gap bins, a regressed gap, one of 8
+ * neighbours...). What the head reads (`PairHeadInput`):
+ * - `concat`: [e_A, e_B], ordered, so the head can tell before from after (what an order-aware target or
+ *   the 8 neighbours need);
+ * - `symmetric`: [|e_A - e_B|, e_A * e_B], the same whichever view is first, for an order-blind target
+ *   (gap bins without order): the head cannot learn a function of the order that the label lacks.
  */
+export type PairHeadInput = 'concat' | 'symmetric';
+
 export interface ViewPair {
   /** The first views as one encoder input [N, ...]. */
   first: EncoderInput;
@@ -70,6 +76,7 @@ export class PairRelationMethod<B extends Batch = Batch> extends Module implemen
     encoder: Encoder,
     headHidden: number,
     rng: Rng,
+    readonly headInput: PairHeadInput = 'concat',
   ) {
     super();
     this.accepts = [sampler.batchKind];
@@ -84,7 +91,7 @@ export class PairRelationMethod<B extends Batch = Batch> extends Module implemen
 
   /** Head outputs [N, outputs] for embeddings of the first and second views, [N, D] each. */
   predict(first: tf.Tensor2D, second: tf.Tensor2D): tf.Tensor2D {
-    let h: tf.Tensor = tf.concat([first, second], 1);
+    let h: tf.Tensor = this.headInput === 'symmetric' ? tf.concat([tf.abs(tf.sub(first, second)), tf.mul(first, second)], 1) : tf.concat([first, second], 1);
     if (this.hidden) h = tf.relu(this.hidden.forward(h));
     return this.output.forward(h) as tf.Tensor2D;
   }

@@ -2,8 +2,8 @@ import type { SequenceBatch } from '../data/sequence.ts';
 import type { Fields } from '../util/fields.ts';
 import { InputError } from '../util/errors.ts';
 import type { MethodBuildContext, MethodDefinition } from './method.ts';
-import { PairRelationMethod, type PairTarget } from './pair-relation.ts';
-import { SegmentPairSampler } from './segment-pair-sampler.ts';
+import { PairRelationMethod, type PairHeadInput, type PairTarget } from './pair-relation.ts';
+import { SegmentPairSampler, type GapBalance } from './segment-pair-sampler.ts';
 import { GapBinsTarget, GapRegressionTarget } from './gap-targets.ts';
 import type { RegressionKind } from './losses/regression.ts';
 import { RelativePositionPairSampler } from './relative-position-pair-sampler.ts';
@@ -20,20 +20,25 @@ import type { ImageTrainBatch } from '../data/image-batch.ts';
  *
  *   {segmentLength: 8, gapBins: [4, 12], target: bins, orderAware: false, headHidden: 256}
  *
+ * The head reads [e_A, e_B] (`headInput: concat`) or, for an order-blind target, the symmetric
+ * [|e_A - e_B|, e_A * e_B] (`headInput: symmetric`; refused with orderAware, which needs the order).
+ * Gap bins are balanced over the batch's pairs (`balance: batch`, default) or per recording
+ * (`balance: recording`, before 2026-12-07: short recordings reach only the near bins, so those dominate).
+ *
  * The same method on images is relative patch position (Doersch et al. 2015): `sampler` swaps the 1-D
  * segment sampler for the 2-D one (relative-position-pair-sampler.ts) and the target becomes which of the
  * 8 neighbours of the centre patch the second patch is (neighbour-target.ts); head and loop are the same.
  *
  *   {sampler: {kind: relative-position, patchSize: 8, gap: 3, jitter: 1}, pairsPerItem: 2, headHidden: 256}
  *
- * The segment fields (segmentLength, gapBins, target, orderAware, regressionLoss, balanceBins) belong to
+ * The segment fields (segmentLength, gapBins, target, orderAware, regressionLoss, balanceBins, balance) belong to
  * the `segments` sampler; a relative-position config that sets one to other than its default is refused.
  */
 export type GapSamplerConfig = { kind: 'segments' } | { kind: 'relative-position'; patchSize: number; gap: number; jitter: number };
 
 export const RELATIVE_POSITION_DEFAULTS = { patchSize: 8, gap: 3, jitter: 1 };
 
-const SEGMENT_FIELDS = ['segmentLength', 'gapBins', 'target', 'orderAware', 'regressionLoss', 'balanceBins'] as const;
+const SEGMENT_FIELDS = ['segmentLength', 'gapBins', 'target', 'orderAware', 'regressionLoss', 'balanceBins', 'balance', 'headInput'] as const;
 
 export interface TemporalGapConfig {
   /** What the two views are: audio segments (default) or image patches. */
@@ -47,6 +52,10 @@ export interface TemporalGapConfig {
   regressionLoss: RegressionKind;
   /** Balance the drawn gaps over the bins (classification); regression draws gaps uniformly. */
   balanceBins: boolean;
+  /** Over what the bins are balanced: the batch's pairs, or each recording's reachable bins. */
+  balance: GapBalance;
+  /** What the head reads: the ordered [e_A, e_B] or the order-blind [|e_A - e_B|, e_A * e_B]. */
+  headInput: PairHeadInput;
   pairsPerItem: number;
   /** Hidden width of the head (0: one linear layer on [e_A, e_B]). */
   headHidden: number;
@@ -60,6 +69,8 @@ export const TEMPORAL_GAP_DEFAULTS: TemporalGapConfig = {
   orderAware: false,
   regressionLoss: 'smooth-l1',
   balanceBins: true,
+  balance: 'batch',
+  headInput: 'concat',
   pairsPerItem: 1,
   headHidden: 256,
 };
@@ -96,6 +107,8 @@ function readTemporalGapConfig(f: Fields): TemporalGapConfig {
     orderAware: f.bool('orderAware', d.orderAware),
     regressionLoss: f.choice('regressionLoss', ['mse', 'l1', 'smooth-l1'] as const, d.regressionLoss),
     balanceBins: f.bool('balanceBins', d.balanceBins),
+    balance: f.choice('balance', ['batch', 'recording'] as const, d.balance),
+    headInput: f.choice('headInput', ['concat', 'symmetric'] as const, d.headInput),
     pairsPerItem: f.int('pairsPerItem', d.pairsPerItem, { min: 1 }),
     headHidden: f.int('headHidden', d.headHidden, { min: 0 }),
   };
@@ -106,6 +119,7 @@ function readTemporalGapConfig(f: Fields): TemporalGapConfig {
     }
   }
   for (let i = 1; i < c.gapBins.length; i++) if (!(c.gapBins[i] > c.gapBins[i - 1])) f.fail('gapBins', `expected ascending edges, got [${c.gapBins.join(', ')}]`);
+  if (c.headInput === 'symmetric' && c.orderAware) f.fail('headInput', 'symmetric pair features cannot tell which segment came first; orderAware needs headInput: concat');
   if (c.target === 'bins' && c.gapBins.length === 0 && !c.orderAware) f.fail('gapBins', 'expected at least one edge (one bin is no task), or orderAware: true');
   f.done();
   return c;
@@ -124,8 +138,8 @@ export const temporalGapDefinition: MethodDefinition<TemporalGapConfig> = {
       throw new InputError(`a segment of ${c.segmentLength} input steps gives ${ctx.encoder.outputLength(c.segmentLength)} encoder frames; raise segmentLength`, { field: `method ${ctx.key} (temporal-gap) config.segmentLength` });
     }
     const classify = c.target === 'bins';
-    const sampler = new SegmentPairSampler({ segmentLength: c.segmentLength, balanceEdges: classify && c.balanceBins ? c.gapBins : null, pairsPerItem: c.pairsPerItem });
+    const sampler = new SegmentPairSampler({ segmentLength: c.segmentLength, balanceEdges: classify && c.balanceBins ? c.gapBins : null, balance: c.balance, pairsPerItem: c.pairsPerItem });
     const target: PairTarget = classify ? new GapBinsTarget(c.segmentLength, c.gapBins, c.orderAware) : new GapRegressionTarget(c.segmentLength, c.regressionLoss, c.orderAware);
-    return new PairRelationMethod<SequenceBatch>('temporal-gap', ctx.key, sampler, target, ctx.encoder, c.headHidden, ctx.rng);
+    return new PairRelationMethod<SequenceBatch>('temporal-gap', ctx.key, sampler, target, ctx.encoder, c.headHidden, ctx.rng, c.headInput);
   },
 };

@@ -17,6 +17,7 @@ import { SCHEDULE_KINDS, type ScheduleKind } from './schedule.ts';
  *   methods:
  *     - {name: hubert, weight: 1, config: {maskProb: 0.8}}
  *     - {name: cpc, key: cpc, weight: 0.5, layer: 4}
+ *     - {name: temporal-gap, key: gap, weight: 1, weightEnd: 0}      # fades out linearly over training
  *   data: {kind: features, train: {features: feats/train, labels: [km/train.km]}, batchSize: 8}
  *   optim: {lr: 5e-4, weightDecay: 0.01}
  *   schedule: {kind: linear, warmupSteps: 100}
@@ -28,6 +29,10 @@ export interface MethodEntry {
   /** Unique key within the run (defaults to the name): prefixes its parameters and its logged metrics. */
   key: string;
   weight: number;
+  /** Loss weight at the end of training: the weight moves linearly from `weight` (update 0) to this
+   * (update maxSteps, the end of training); absent, it stays `weight`. An auxiliary loss that fades out
+   * (weightEnd 0) or in. Logged as `<key>/weight` when set. */
+  weightEnd?: number;
   /** Read this context layer (hidden[layer]) instead of the encoder output. */
   layer?: number;
   /** The method's own config, read by its definition. */
@@ -164,7 +169,7 @@ export function readRunConfig(raw: unknown, file?: string): RunConfig {
   const encoderRaw = f.raw('encoder') as Record<string, JsonValue>;
 
   const list = f.list('methods');
-  if (list.length === 0) f.fail('methods', 'expected a non-empty list of {name, weight?, key?, layer?, config?}');
+  if (list.length === 0) f.fail('methods', 'expected a non-empty list of {name, weight?, weightEnd?, key?, layer?, config?}');
   const methods = list.map((m, i) => readMethodEntry(new Fields(m, `methods[${i}]`, file)));
   const keys = new Set<string>();
   methods.forEach((m, i) => {
@@ -226,9 +231,10 @@ function readMethodEntry(f: Fields): MethodEntry {
   const key = f.string('key', name);
   if (!/^[A-Za-z][A-Za-z0-9_-]*$/.test(key)) f.fail('key', `expected letters, digits, "_" or "-" starting with a letter, got "${key}"`);
   const weight = f.number('weight', 1, { min: 0 });
+  const weightEnd = f.optionalNumber('weightEnd', { min: 0 });
   const layer = f.optionalNumber('layer', { integer: true, min: 0 });
   const config = f.json('config') ?? {};
   if (typeof config !== 'object' || Array.isArray(config) || config === null) f.fail('config', 'expected an object');
   f.done();
-  return { name, key, weight, layer, config };
+  return { name, key, weight, ...(weightEnd !== undefined ? { weightEnd } : {}), layer, config };
 }

@@ -11,6 +11,8 @@ import { withDropoutStream } from '../nn/dropout.ts';
 export interface RunMethod {
   key: string;
   weight: number;
+  /** Weight at progress 1 (linear from `weight` at progress 0); absent: constant. */
+  weightEnd?: number;
   layer?: number;
   method: Method;
 }
@@ -21,6 +23,13 @@ export interface LossScope extends StepInfo {
   /** Micro-batch index within the update (training) or batch index (validation). */
   micro: number;
   training: boolean;
+}
+
+/** A method's loss weight at `progress` (update / total updates, 0..1): linear from weight to weightEnd. */
+export function methodWeight(m: Pick<RunMethod, 'weight' | 'weightEnd'>, progress: number): number {
+  if (m.weightEnd === undefined) return m.weight;
+  const p = Math.min(1, Math.max(0, progress));
+  return m.weight + (m.weightEnd - m.weight) * p;
 }
 
 /**
@@ -63,7 +72,9 @@ export function weightedLosses(batch: Batch, encoder: Encoder, methods: RunMetho
     if (out.loss.rank !== 0) throw new Error(`method "${m.key}": loss must be a scalar, got shape [${out.loss.shape}]`);
     named.set(`${m.key}/loss`, out.loss);
     for (const [k, v] of Object.entries(out.metrics ?? {})) named.set(`${m.key}/${k}`, v);
-    const weighted = tf.mul(out.loss, m.weight) as tf.Scalar;
+    const weight = methodWeight(m, scope.progress);
+    if (m.weightEnd !== undefined) named.set(`${m.key}/weight`, weight);
+    const weighted = tf.mul(out.loss, weight) as tf.Scalar;
     total = total ? (tf.add(total, weighted) as tf.Scalar) : weighted;
   });
   return { total: total!, named };

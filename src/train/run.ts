@@ -85,7 +85,7 @@ export async function buildRun(raw: unknown, opts: RunOptions): Promise<BuiltRun
         rng: new Rng(mixSeed(config.seed, 5, i)),
         baseDir,
       });
-      methods.push({ key: r.entry.key, weight: r.entry.weight, layer: r.entry.layer, method });
+      methods.push({ key: r.entry.key, weight: r.entry.weight, weightEnd: r.entry.weightEnd, layer: r.entry.layer, method });
     }
     for (const m of methods) {
       if (m.layer !== undefined && m.layer > encoder.numLayers) {

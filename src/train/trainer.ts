@@ -287,7 +287,7 @@ export class Trainer {
       version: CHECKPOINT_VERSION,
       step: this.step,
       encoder: { kind: encoder.kind, ...(encoder.config as Record<string, JsonValue>) },
-      methods: config.methods.map((m) => ({ name: m.name, key: m.key, weight: m.weight, ...(m.layer !== undefined ? { layer: m.layer } : {}), config: m.config })),
+      methods: config.methods.map((m) => ({ name: m.name, key: m.key, weight: m.weight, ...(m.weightEnd !== undefined ? { weightEnd: m.weightEnd } : {}), ...(m.layer !== undefined ? { layer: m.layer } : {}), config: m.config })),
       tensors,
     };
   }

@@ -29,6 +29,7 @@ test('run config: every mistake names the file, the field and what was expected'
   assert.throws(bad({ methods: [] }), /methods: expected a non-empty list/);
   assert.throws(bad({ methods: [{ weight: 1 }] }), /methods\[0\]\.name: required/);
   assert.throws(bad({ methods: [{ name: 'a', weight: -1 }] }), /methods\[0\]\.weight: expected a number >= 0/);
+  assert.throws(bad({ methods: [{ name: 'a', weightEnd: -0.5 }] }), /methods\[0\]\.weightEnd: expected a number >= 0/);
   assert.throws(bad({ methods: [{ name: 'a', key: '1x' }] }), /methods\[0\]\.key: expected letters/);
   assert.throws(bad({ methods: [{ name: 'a', config: [1] }] }), /methods\[0\]\.config: expected an object/);
   assert.throws(bad({ encoder: {} }), /encoder\.kind: required/);

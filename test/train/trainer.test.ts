@@ -6,9 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useBackend } from './fixtures/backend.ts';
 import { buildTinyEncoder, TINY_METHODS, tinyRunConfig, writeTinyShard } from './fixtures/tiny.ts';
-import { buildRun } from '../../src/train/run.ts';
+import { buildRun, writeRunConfig } from '../../src/train/run.ts';
+import { readRunConfig } from '../../src/train/config.ts';
 import { NonFiniteLossError } from '../../src/train/trainer.ts';
-import { weightedLosses } from '../../src/train/losses.ts';
+import { methodWeight, weightedLosses } from '../../src/train/losses.ts';
 import { readSafetensors } from '../../src/checkpoint/safetensors.ts';
 import { loadCheckpoint } from '../../src/checkpoint/checkpoint.ts';
 import type { MetricsRow } from '../../src/train/metrics-log.ts';
@@ -80,6 +81,41 @@ for (const backend of ['cpu', 'wasm'] as const) {
     run.dispose();
   });
 }
+
+test('trainer (cpu): a loss weight scheduled with weightEnd moves linearly over training, is logged and kept in model.json and config.json', async () => {
+  assert.equal(methodWeight({ weight: 0.5 }, 0.7), 0.5);
+  assert.equal(methodWeight({ weight: 1, weightEnd: 0 }, 0.25), 0.75);
+  assert.ok(Math.abs(methodWeight({ weight: 0.2, weightEnd: 1 }, 0.5) - 0.6) < 1e-15);
+  assert.equal(methodWeight({ weight: 1, weightEnd: 0 }, 1.5), 0, 'clamped to the end weight');
+  await useBackend('cpu');
+  const { dir, feats } = setupDir();
+  const out = join(dir, 'out');
+  const config = tinyRunConfig(feats, {
+    methods: [
+      { name: 'next-frame', weight: 1 },
+      { name: 'ema-target', key: 'ema', weight: 1, weightEnd: 0, layer: 1, config: { tau: 0.8 } },
+    ],
+    train: { maxSteps: 8, updateFreq: 1, clipNorm: 1, logEvery: 1, validEvery: 0, checkpointEvery: 8, keepLast: 1 },
+  });
+  const run = await buildRun(config, { baseDir: dir, outDir: out, deps });
+  await run.trainer.run();
+  const train = readRows(join(out, 'metrics.jsonl')).filter((r) => r.split === 'train');
+  assert.equal(train.length, 8);
+  for (const r of train) {
+    // Update k (logged as step k) runs at progress (k - 1) / 8.
+    const want = 1 - ((r.step as number) - 1) / 8;
+    assert.ok(Math.abs((r['ema/weight'] as number) - want) < 1e-12, `weight at ${r.step}: ${r['ema/weight']} vs ${want}`);
+    assert.ok(Math.abs((r.loss as number) - ((r['next-frame/loss'] as number) + want * (r['ema/loss'] as number))) < 1e-5, `loss sum at ${r.step}`);
+    assert.equal(r['next-frame/weight'], undefined, 'a constant weight is not logged');
+  }
+  const ck = loadCheckpoint(run.trainer.store.pathOf(8));
+  assert.deepEqual(ck.model.methods.map((m) => [m.weight, m.weightEnd]), [[1, undefined], [1, 0]]);
+  // The resolved config a resume re-reads keeps the schedule.
+  writeRunConfig(out, readRunConfig(config));
+  const reread = readRunConfig(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')));
+  assert.deepEqual(reread.methods.map((m) => m.weightEnd), [undefined, 0]);
+  run.dispose();
+});
 
 test('trainer (cpu): accumulated gradients are the mean over micro-batches (finite differences), clipped as clip_grad_norm_', async () => {
   await useBackend('cpu');
