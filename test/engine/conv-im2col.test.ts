@@ -5,6 +5,7 @@ import { initBackend } from '../../src/engine/backend.ts';
 import { denseProvider, setDenseProvider } from '../../src/engine/ort-matmul.ts';
 import { convGradientsServed } from '../../src/engine/conv-im2col.ts';
 import { Rng } from '../../src/util/rng.ts';
+import { assertRelClose } from '../helpers/close.ts';
 
 /**
  * The filter gradient on onnxruntime's GEMM (src/engine/conv-im2col.ts, used by the wasm
@@ -57,15 +58,6 @@ function reference(x: Float32Array, w: Float32Array, dy: Float32Array, c: Case, 
               }
           }
   return { dx, dw };
-}
-
-function assertRelClose(actual: ArrayLike<number>, expected: ArrayLike<number>, rtol: number, what: string): void {
-  assert.equal(actual.length, expected.length, `${what}: length`);
-  let scale = 0;
-  let err = 0;
-  for (let i = 0; i < expected.length; i++) scale = Math.max(scale, Math.abs(expected[i]));
-  for (let i = 0; i < expected.length; i++) err = Math.max(err, Math.abs(actual[i] - expected[i]));
-  assert.ok(err <= rtol * Math.max(scale, 1e-30), `${what}: relative error ${err / scale} > ${rtol}`);
 }
 
 function gradients(x: tf.Tensor4D, w: tf.Tensor4D, dy: tf.Tensor, c: Case) {

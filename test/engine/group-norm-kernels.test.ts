@@ -5,6 +5,7 @@ import { initBackend } from '../../src/engine/backend.ts';
 import { hasGroupNormKernels, GROUP_NORM_KERNEL, GROUP_NORM_GRAD_KERNEL, installGroupNormKernels } from '../../src/engine/group-norm-kernels.ts';
 import { GroupNorm, groupNormComposite } from '../../src/nn/group-norm.ts';
 import { Rng } from '../../src/util/rng.ts';
+import { assertRelClose } from '../helpers/close.ts';
 
 /**
  * The engine's group-norm kernels (one JS pass per step on the wasm heap or the cpu arrays) against a
@@ -41,13 +42,6 @@ function reference(x: Float32Array, w: Float32Array, b: Float32Array, dy: Float3
     }
   }
   return { y, dx, dw, db };
-}
-
-function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, rtol: number, what: string): void {
-  assert.equal(actual.length, expected.length, `${what}: length`);
-  let scale = 1e-6;
-  for (let i = 0; i < expected.length; i++) scale = Math.max(scale, Math.abs(expected[i]));
-  for (let i = 0; i < expected.length; i++) assert.ok(Math.abs(actual[i] - expected[i]) <= rtol * scale, `${what}[${i}]: ${actual[i]} vs ${expected[i]}`);
 }
 
 /** y and the gradients of sum(y * dy) with respect to x, w, b. */
@@ -96,15 +90,15 @@ for (const backend of ['wasm', 'cpu'] as const) {
       });
       const comp = valueAndGrads((xx, ww, bb) => groupNormComposite(xx, ww, bb, groups), x, w, b, dy);
       const what = `${backend} [${shape}] G ${groups} offset ${offset}`;
-      assertClose(mod.y, ref.y, 2e-5, `${what} y`);
-      assertClose(mod.dx, ref.dx, 1e-4, `${what} dx`);
-      assertClose(mod.dw, ref.dw, 1e-4, `${what} dw`);
-      assertClose(mod.db, ref.db, 1e-5, `${what} db`);
-      assertClose(comp.y, mod.y, 1e-4, `${what} composite y`);
-      assertClose(comp.dx, mod.dx, 1e-3, `${what} composite dx`);
-      assertClose(comp.dw, mod.dw, 1e-3, `${what} composite dw`);
-      assertClose(comp.db, mod.db, 1e-4, `${what} composite db`);
-      assertClose(ky.dataSync(), ref.y, 2e-5, `${what} kernel y`);
+      assertRelClose(mod.y, ref.y, 2e-5, `${what} y`);
+      assertRelClose(mod.dx, ref.dx, 1e-4, `${what} dx`);
+      assertRelClose(mod.dw, ref.dw, 1e-4, `${what} dw`);
+      assertRelClose(mod.db, ref.db, 1e-5, `${what} db`);
+      assertRelClose(comp.y, mod.y, 1e-4, `${what} composite y`);
+      assertRelClose(comp.dx, mod.dx, 1e-3, `${what} composite dx`);
+      assertRelClose(comp.dw, mod.dw, 1e-3, `${what} composite dw`);
+      assertRelClose(comp.db, mod.db, 1e-4, `${what} composite db`);
+      assertRelClose(ky.dataSync(), ref.y, 2e-5, `${what} kernel y`);
       tf.dispose([x, w, b, dy, ky, kmean, krstd]);
       gn.dispose();
     }

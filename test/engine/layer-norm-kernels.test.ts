@@ -5,6 +5,7 @@ import { initBackend } from '../../src/engine/backend.ts';
 import { hasLayerNormKernels } from '../../src/engine/layer-norm-kernels.ts';
 import { layerNorm, layerNormComposite } from '../../src/nn/layer-norm.ts';
 import { Rng } from '../../src/util/rng.ts';
+import { assertRelClose } from '../helpers/close.ts';
 
 /**
  * The engine's layer-norm kernels (SIMD passes per row on wasm for widths that are multiples of 4, a JS
@@ -36,13 +37,6 @@ function reference(x: Float32Array, w: Float32Array, b: Float32Array, dy: Float3
   return { y, dx, dw, db };
 }
 
-function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, rtol: number, what: string): void {
-  assert.equal(actual.length, expected.length, `${what}: length`);
-  let scale = 1e-6;
-  for (let i = 0; i < expected.length; i++) scale = Math.max(scale, Math.abs(expected[i]));
-  for (let i = 0; i < expected.length; i++) assert.ok(Math.abs(actual[i] - expected[i]) <= rtol * scale, `${what}[${i}]: ${actual[i]} vs ${expected[i]}`);
-}
-
 for (const backend of ['wasm', 'cpu'] as const) {
   test(`layer-norm kernels (${backend}): values and gradients match float64, SIMD widths and others`, async () => {
     await initBackend(backend);
@@ -59,11 +53,11 @@ for (const backend of ['wasm', 'cpu'] as const) {
       const [x, w, b, dy] = [tf.tensor(xv, shape), tf.tensor1d(wv), tf.tensor1d(bv), tf.tensor(dyv, shape)];
       const y = layerNorm(x, w, b);
       assert.deepEqual(y.shape, shape);
-      assertClose(y.dataSync(), ref.y, 2e-6, `[${shape}] y`);
+      assertRelClose(y.dataSync(), ref.y, 2e-6, `[${shape}] y`);
       const [dx, dw, db] = tf.grads((xi: tf.Tensor, wi: tf.Tensor, bi: tf.Tensor) => tf.sum(tf.mul(layerNorm(xi, wi, bi), dy)))([x, w, b]);
-      assertClose(dx.dataSync(), ref.dx, 2e-5, `[${shape}] dx`);
-      assertClose(dw.dataSync(), ref.dw, 2e-5, `[${shape}] dw`);
-      assertClose(db.dataSync(), ref.db, 2e-6, `[${shape}] db`);
+      assertRelClose(dx.dataSync(), ref.dx, 2e-5, `[${shape}] dx`);
+      assertRelClose(dw.dataSync(), ref.dw, 2e-5, `[${shape}] dw`);
+      assertRelClose(db.dataSync(), ref.db, 2e-6, `[${shape}] db`);
       tf.dispose([x, w, b, dy, y, dx, dw, db]);
     }
   });
@@ -75,7 +69,7 @@ for (const backend of ['wasm', 'cpu'] as const) {
     const b = tf.randomNormal([128], 0, 1, 'float32', 6);
     const a = layerNorm(x, w, b).dataSync();
     const c = layerNormComposite(x, w, b).dataSync();
-    assertClose(a, c, 2e-6, 'kernel vs composite');
+    assertRelClose(a, c, 2e-6, 'kernel vs composite');
     for (let i = 6 * 128; i < 8 * 128; i++) assert.ok(Math.abs(a[i] - b.dataSync()[i % 128]) < 1e-6, 'a constant row normalises to the bias');
     const before = tf.memory().numTensors;
     tf.tidy(() => {

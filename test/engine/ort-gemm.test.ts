@@ -12,6 +12,7 @@ import { Rng } from '../../src/util/rng.ts';
 import { gradCheck, randomVariable } from '../nn/gradcheck.ts';
 import { trainTinyEncoder } from './tiny-training.ts';
 import { refProduct } from './reference-product.ts';
+import { assertRelClose } from '../helpers/close.ts';
 
 /**
  * Dense products on onnxruntime's GEMM (src/engine/ort-gemm.ts, ort-matmul.ts): each routed product
@@ -22,16 +23,6 @@ import { refProduct } from './reference-product.ts';
 
 const rng = new Rng(14);
 const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
-
-/** max |actual - expected| / max |expected| <= rtol. */
-function assertRelClose(actual: ArrayLike<number>, expected: ArrayLike<number>, rtol: number, what: string): void {
-  assert.equal(actual.length, expected.length, `${what}: length`);
-  let scale = 0;
-  let err = 0;
-  for (let i = 0; i < expected.length; i++) scale = Math.max(scale, Math.abs(expected[i]));
-  for (let i = 0; i < expected.length; i++) err = Math.max(err, Math.abs(actual[i] - expected[i]));
-  assert.ok(err <= rtol * Math.max(scale, 1e-30), `${what}: relative error ${err / scale} > ${rtol}`);
-}
 
 const CASES: { a: number[]; b: number[]; ta: boolean; tb: boolean; why: string }[] = [
   { a: [67, 45], b: [45, 39], ta: false, tb: false, why: 'plain 2-D' },

@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { refProduct } from './reference-product.ts';
 import { initBackend } from '../../src/engine/backend.ts';
 import { Rng } from '../../src/util/rng.ts';
+import { assertRelClose } from '../helpers/close.ts';
 
 /**
  * The wasm fast paths against a float64 reference computed here in plain JS (and, for convolution
@@ -23,15 +24,6 @@ function refMatMul(a: Float32Array, aShape: number[], b: Float32Array, bShape: n
   const out = refProduct(a, aShape, b, bShape, ta, tb);
   const batchShape = aShape.length >= bShape.length ? aShape.slice(0, -2) : bShape.slice(0, -2);
   return { values: out, shape: [...batchShape.map((d, i) => Math.max(d, (bShape.slice(0, -2)[i] ?? 1))), m, n] };
-}
-
-function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, rtol: number, what: string): void {
-  assert.equal(actual.length, expected.length, `${what}: length`);
-  let scale = 1e-6;
-  for (let i = 0; i < expected.length; i++) scale = Math.max(scale, Math.abs(expected[i]));
-  for (let i = 0; i < expected.length; i++) {
-    assert.ok(Math.abs(actual[i] - expected[i]) <= rtol * scale, `${what}[${i}]: ${actual[i]} vs ${expected[i]}`);
-  }
 }
 
 const MATMUL_CASES: { a: number[]; b: number[]; ta: boolean; tb: boolean; why: string }[] = [
@@ -58,7 +50,7 @@ test('wasm BatchMatMul fast path matches a float64 product on every layout', asy
     const ref = refMatMul(av, c.a, bv, c.b, c.ta, c.tb);
     const got = tf.tidy(() => tf.matMul(tf.tensor(av, c.a), tf.tensor(bv, c.b), c.ta, c.tb));
     assert.deepEqual(got.shape, ref.shape, `${c.why}: shape`);
-    assertClose(got.dataSync(), ref.values, 1e-5, c.why);
+    assertRelClose(got.dataSync(), ref.values, 1e-5, c.why);
     got.dispose();
   }
 });
@@ -74,7 +66,7 @@ test('wasm fused product (bias, relu) with transposed and batched operands match
     tf.fused.matMul({ a: tf.tensor(av, [3, 10, 8]) as tf.Tensor3D, b: tf.tensor(bv, [1, 5, 8]) as tf.Tensor3D, transposeB: true, bias: tf.tensor1d(bias), activation: 'relu' }),
   );
   assert.deepEqual(got.shape, [3, 10, 5]);
-  assertClose(got.dataSync(), expected, 1e-5, 'fused');
+  assertRelClose(got.dataSync(), expected, 1e-5, 'fused');
   got.dispose();
 });
 
@@ -143,7 +135,7 @@ test('wasm Conv2DBackpropFilter equals the filter gradient summed from its defin
       return tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
     });
     assert.deepEqual(got.shape, fshape, c.why);
-    assertClose(got.dataSync(), expected, 1e-5, c.why);
+    assertRelClose(got.dataSync(), expected, 1e-5, c.why);
     got.dispose();
   }
 });
@@ -165,7 +157,7 @@ test('cpu fast matrix product matches the float64 reference, transposes and batc
     const ref = refMatMul(av, c.a, bv, c.b, c.ta, c.tb);
     const got = tf.tidy(() => tf.matMul(tf.tensor(av, c.a), tf.tensor(bv, c.b), c.ta, c.tb));
     assert.deepEqual(got.shape, ref.shape, `${c.why}: shape`);
-    assertClose(got.dataSync(), ref.values, 1e-6, `cpu ${c.why}`);
+    assertRelClose(got.dataSync(), ref.values, 1e-6, `cpu ${c.why}`);
     got.dispose();
   }
 });

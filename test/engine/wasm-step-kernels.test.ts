@@ -8,6 +8,7 @@ import { wasmMemory } from '../../src/engine/wasm-views.ts';
 import { gelu } from '../../src/nn/gelu.ts';
 import { layerNorm } from '../../src/nn/layer-norm.ts';
 import { Rng } from '../../src/util/rng.ts';
+import { assertRelClose } from '../helpers/close.ts';
 
 /**
  * The kernels added for the training step: the one-call batched SIMD product (wasm-simd-gemm.ts),
@@ -17,20 +18,6 @@ import { Rng } from '../../src/util/rng.ts';
  */
 
 const rng = new Rng(11);
-
-function maxAbs(v: ArrayLike<number>): number {
-  let m = 1e-6;
-  for (let i = 0; i < v.length; i++) m = Math.max(m, Math.abs(v[i]));
-  return m;
-}
-
-function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, rtol: number, what: string): void {
-  assert.equal(actual.length, expected.length, `${what}: length`);
-  const scale = maxAbs(expected);
-  for (let i = 0; i < expected.length; i++) {
-    assert.ok(Math.abs(actual[i] - expected[i]) <= rtol * scale, `${what}[${i}]: ${actual[i]} vs ${expected[i]}`);
-  }
-}
 
 test('the SIMD kernel equals a float64 product on tile-exact, ragged and broadcast shapes, shared memory or not', () => {
   const shapes: [number, number, number, number, boolean][] = [
@@ -61,7 +48,7 @@ test('the SIMD kernel equals a float64 product on tile-exact, ragged and broadca
             expected[(g * m + i) * n + j] = s;
           }
       }
-      assertClose(heap.subarray(cOff, cOff + batch * m * n), expected, 1e-6, `shared=${shared} [${batch},${m},${k},${n}]`);
+      assertRelClose(heap.subarray(cOff, cOff + batch * m * n), expected, 1e-6, `shared=${shared} [${batch},${m},${k},${n}]`);
     }
   }
 });
@@ -97,7 +84,7 @@ test('wasm batched products on attention layouts equal the cpu kernel', async ()
       return v;
     });
     assert.deepEqual(onWasm.shape, onCpu.shape, c.why);
-    assertClose(onWasm.values, onCpu.values, 1e-5, c.why);
+    assertRelClose(onWasm.values, onCpu.values, 1e-5, c.why);
   }
 });
 
@@ -122,7 +109,7 @@ test('attention gradients through tf.grad agree on wasm and cpu', async () => {
   const [q, k, v] = [rng.normalArray(n), rng.normalArray(n), rng.normalArray(n)];
   const cpu = await onBackend('cpu', () => attentionGrads(q, k, v, shape));
   const wasm = await onBackend('wasm', () => attentionGrads(q, k, v, shape));
-  for (let i = 0; i < 3; i++) assertClose(wasm[i], cpu[i], 1e-4, `d${'qkv'[i]}`);
+  for (let i = 0; i < 3; i++) assertRelClose(wasm[i], cpu[i], 1e-4, `d${'qkv'[i]}`);
 });
 
 test('wasm Identity shares its input: a clone outlives its source, and nothing leaks', async () => {
