@@ -11,14 +11,7 @@ source "$here/../lib/stages.sh"
 source "$here/../lib/image-methods.sh"
 source "$here/../lib/fetch.sh"
 data="${data:-$(default_data "$repo_root/../shared/data/digits8x8/digits.csv.gz" "$repo_root/data/digits.csv.gz")}"
-# --data DIR (or data=DIR in the environment) overrides the corpus location.
-set -- "${recipe_args[@]+"${recipe_args[@]}"}"
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --data) need_value "$@"; data="$2"; shift 2 ;;
-    *) echo "run.sh: unknown option $1 (see the header of $0)" >&2; exit 2 ;;
-  esac
-done
+image_data_option   # --data PATH (or data=PATH in the environment): the corpus location
 
 exp="${exp:-exp/digits}"
 eval_train="${eval_train:-0}"      # training images the probe/kNN are fitted on (0: all 1,438)

@@ -5,6 +5,18 @@
 # (stage 1), then
 #   image_method_stages TEACHER      # TEACHER: the run distill learns from (trained earlier in `methods`)
 
+# image_data_option: the image recipes' one command-line option, --data PATH (overrides $data; env data=PATH
+# does the same); anything else is refused.
+image_data_option() {
+  set -- "${recipe_args[@]+"${recipe_args[@]}"}"
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --data) need_value "$@"; data="$2"; shift 2 ;;
+      *) echo "run.sh: unknown option $1 (see the header of $0)" >&2; exit 2 ;;
+    esac
+  done
+}
+
 # image_recipe_settings: what both image recipes take the same way: backend (env backend, default wasm),
 # steps (--max-steps from env max_steps, else each config's), the methods in training order (distill
 # last, after its teacher); creates $exp.
