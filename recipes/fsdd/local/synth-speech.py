@@ -42,7 +42,17 @@ for i in range(n):
     text=" ".join(rng.choice(words) for _ in range(k))
     v=rng.choice(voices)+"+"+rng.choice(variants)
     s=rng.randint(110,220); p=rng.randint(15,85)
-    raw=f"{out}/tmp_{i}.wav"; dst=f"{out}/synth_{v.replace('+','-')}_{i}.wav"
-    subprocess.run(["espeak-ng","-v",v,"-s",str(s),"-p",str(p),"-w",raw,text],check=True,stderr=subprocess.DEVNULL)
-    subprocess.run(["sox",raw,"-r","8000","-c","1","-b","16",dst,"gain","-n","-3","silence","1","0.02","0.5%","reverse","silence","1","0.02","0.5%","reverse","gain","-n","-3"],check=True)
-    os.remove(raw)
+    dst=f"{out}/synth_{v.replace('+','-')}_{i}.wav"
+    if os.path.exists(dst):  # a rerun (after a kill) keeps what is done; the draws above keep the sequence
+        continue
+    # Temporaries unique to this process, renamed into place: a kill leaves no half-written utterance and a
+    # second run in the same folder does not write over this one's files.
+    raw=f"{out}/.raw.{os.getpid()}.{i}.wav"; tmp=f"{out}/.tmp.{os.getpid()}.{i}.wav"
+    try:
+        subprocess.run(["espeak-ng","-v",v,"-s",str(s),"-p",str(p),"-w",raw,text],check=True,stderr=subprocess.DEVNULL)
+        subprocess.run(["sox",raw,"-r","8000","-c","1","-b","16",tmp,"gain","-n","-3","silence","1","0.02","0.5%","reverse","silence","1","0.02","0.5%","reverse","gain","-n","-3"],check=True)
+        os.replace(tmp, dst)
+    finally:
+        for f in (raw, tmp):
+            if os.path.exists(f):
+                os.remove(f)
