@@ -34,14 +34,13 @@ function cpuSeconds(): number {
   return (u.user + u.system) / 1e6;
 }
 
-/** One second of a 16-bit tone whose header declares `rate` (rate samples). */
-function writeRateWav(path: string, rate: number): void {
-  const n = rate;
-  const bytes = new Uint8Array(44 + 2 * n);
-  const v = new DataView(bytes.buffer);
-  bytes.set([0x52, 0x49, 0x46, 0x46], 0);
-  v.setUint32(4, 36 + 2 * n, true);
-  bytes.set([0x57, 0x41, 0x56, 0x45, 0x66, 0x6d, 0x74, 0x20], 8);
+/** The 44-byte header of a mono 16-bit PCM WAV of `samples` samples at `rate` Hz. */
+function pcm16MonoHeader(rate: number, samples: number): Uint8Array {
+  const header = new Uint8Array(44);
+  const v = new DataView(header.buffer);
+  header.set([0x52, 0x49, 0x46, 0x46], 0);
+  v.setUint32(4, 36 + 2 * samples, true);
+  header.set([0x57, 0x41, 0x56, 0x45, 0x66, 0x6d, 0x74, 0x20], 8);
   v.setUint32(16, 16, true);
   v.setUint16(20, 1, true);
   v.setUint16(22, 1, true);
@@ -49,8 +48,17 @@ function writeRateWav(path: string, rate: number): void {
   v.setUint32(28, 2 * rate, true);
   v.setUint16(32, 2, true);
   v.setUint16(34, 16, true);
-  bytes.set([0x64, 0x61, 0x74, 0x61], 36);
-  v.setUint32(40, 2 * n, true);
+  header.set([0x64, 0x61, 0x74, 0x61], 36);
+  v.setUint32(40, 2 * samples, true);
+  return header;
+}
+
+/** One second of a 16-bit tone whose header declares `rate` (rate samples). */
+function writeRateWav(path: string, rate: number): void {
+  const n = rate;
+  const bytes = new Uint8Array(44 + 2 * n);
+  bytes.set(pcm16MonoHeader(rate, n), 0);
+  const v = new DataView(bytes.buffer);
   for (let i = 0; i < n; i++) v.setInt16(44 + 2 * i, Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / rate)), true);
   writeFileSync(path, bytes);
 }
@@ -58,20 +66,7 @@ function writeRateWav(path: string, rate: number): void {
 /** Writes `seconds` of a 16 kHz 16-bit tone-plus-noise WAV in 1 MiB pieces (never whole in memory). */
 function writeLongWav(path: string, seconds: number): void {
   const n = seconds * 16000;
-  const header = new Uint8Array(44);
-  const v = new DataView(header.buffer);
-  header.set([0x52, 0x49, 0x46, 0x46], 0);
-  v.setUint32(4, 36 + 2 * n, true);
-  header.set([0x57, 0x41, 0x56, 0x45, 0x66, 0x6d, 0x74, 0x20], 8);
-  v.setUint32(16, 16, true);
-  v.setUint16(20, 1, true);
-  v.setUint16(22, 1, true);
-  v.setUint32(24, 16000, true);
-  v.setUint32(28, 32000, true);
-  v.setUint16(32, 2, true);
-  v.setUint16(34, 16, true);
-  header.set([0x64, 0x61, 0x74, 0x61], 36);
-  v.setUint32(40, 2 * n, true);
+  const header = pcm16MonoHeader(16000, n);
   const fd = openSync(path, 'w');
   writeSync(fd, header);
   const chunk = new Int16Array(1 << 19);
