@@ -71,3 +71,13 @@ export function faultyDisk(root: string, code: 'ENOSPC' | 'EROFS', budget = 0): 
     },
   };
 }
+
+/** Runs `work` (made of this process's writes) with `root` on a faulty disk, then puts the real disk back. */
+export async function withFaultyDisk<T>(root: string, code: 'ENOSPC' | 'EROFS', budget: number, work: () => Promise<T>): Promise<T> {
+  const disk = faultyDisk(root, code, budget);
+  try {
+    return await work();
+  } finally {
+    disk.restore();
+  }
+}
