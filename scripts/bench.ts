@@ -5,6 +5,7 @@
 import { readdirSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { InputError } from '../src/util/errors.ts';
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), 'bench');
 const names = readdirSync(dir).filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3)).sort();
@@ -14,4 +15,11 @@ if (!name || !existsSync(join(dir, `${name}.ts`))) {
   process.exit(name ? 2 : 0);
 }
 const mod = (await import(pathToFileURL(join(dir, `${name}.ts`)).href)) as { main(argv: string[]): Promise<void> };
-await mod.main(rest);
+try {
+  await mod.main(rest);
+} catch (e) {
+  // A bad option or input: one line, as the CLI gives it, not a stack trace.
+  if (!(e instanceof InputError)) throw e;
+  process.stderr.write(`bench ${name}: ${e.message}\n`);
+  process.exit(2);
+}
