@@ -2,6 +2,7 @@
 # FSDD: HuBERT iterations 1 and 2, the other audio methods, probes by speaker.
 #   bash recipes/fsdd/run.sh [--data DIR] [--exp DIR] [--backend B] [--holdout SPEAKER]
 #                            [--methods "cpc wav2vec2 ..."] [--steps N] [--speed "0.9 1.1"] [--vtln "0.9 1.1"]
+#                            [--teacher RUN]
 #                            [--stage N] [--stop-stage M] [--force]
 # Without --holdout every recording is unlabelled pretraining data and probes are leave-one-speaker-out;
 # with --holdout S the speaker S is left out of pretraining and k-means too, and the probes train on the
@@ -25,6 +26,7 @@ k2=100     # clusters of the iteration-1 layer (fairseq uses 500 on LibriSpeech;
 layer=2    # layer of iteration 1 that iteration 2 clusters, and that the probes read
 speed=""   # --speed "0.9 1.1": Kaldi-style speed-perturbed copies of the training data (stage 4) for pretraining
 vtln=""    # --vtln "0.9 1.1": VTLN-warped filterbank copies of the training data (stage 4), the same way
+teacher="" # --teacher RUN: the teacher run (or checkpoint) of the distill methods of stage 10, instead of their config's
 set -- "${recipe_args[@]+"${recipe_args[@]}"}"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -37,11 +39,17 @@ while [ $# -gt 0 ]; do
     --layer) layer="$2"; shift 2 ;;
     --speed) speed="$2"; shift 2 ;;
     --vtln) vtln="$2"; shift 2 ;;
+    --teacher) teacher="$2"; shift 2 ;;
     *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
 mkdir -p "$exp"
 exp="$(cd "$exp" && pwd)"
+if [ -n "$teacher" ]; then
+  case " $methods " in *" distill"*) ;; *) echo "run.sh: --teacher names the teacher of a distill method, but --methods ($methods) has none" >&2; exit 2 ;; esac
+  [ -e "$teacher" ] || { echo "run.sh: --teacher $teacher: no such run or checkpoint folder (train the teacher first)" >&2; exit 2; }
+  teacher="$(cd "$teacher" && pwd)"  # absolute: the config resolves a relative teacher against its own folder
+fi
 echo "fsdd recipe: data $data, experiment folder $exp${holdout:+, held-out speaker $holdout}"
 
 # train RUN CONFIG [--set ...]: one training run, resumable (a killed run continues; --force restarts it).
@@ -184,10 +192,13 @@ if stage 9 "probes and cluster quality: pooled fbank, MFCC, HuBERT iterations 1 
   done_stage 9
 fi
 
+# Stage 10 is done for the methods and steps of the run that finished it: each method leaves its own marker,
+# and a method (or step count) asked that has none reopens the stage (the finished ones are skipped in it).
+for m in $methods; do [ -f "$exp/.done/method-$m-$steps" ] || rm -f "$exp/.done/stage-10"; done
 if stage 10 "other methods, $steps updates each: $methods"; then
   # Transformer encoders are probed layer by layer (every hidden state, 0 = the transformer's input); the
   # others at their output (CPC/temporal-gap: the GRU context; byol: its encoder; distill: the student).
-  declare -A layered=([hubert-cpc-gap]=1 [wav2vec2]=1 [hubert_iter1]=1)
+  declare -A layered=([hubert-cpc-gap]=1 [wav2vec2]=1 [hubert_iter1]=1 [distill-wav2vec2]=1)
   mkdir -p "$exp/probe" "$exp/.done"
   for m in $methods; do
     conf="$here/conf/$m.yaml"
@@ -195,8 +206,9 @@ if stage 10 "other methods, $steps updates each: $methods"; then
     run="$exp/stage10/$steps/$m"
     [ -f "$exp/.done/method-$m-$steps" ] && [ "$force" != true ] && { echo "   $m: done before"; continue; }
     layer_opt=(); sweep=(); [ -n "${layered[$m]:-}" ] && layer_opt=(--layer all)
+    teacher_opt=(); case "$m" in distill*) [ -n "$teacher" ] && teacher_opt=(--set "methods.0.config.teacher=$teacher") ;; esac
     start=$(date +%s)
-    train "$run" "$conf" "${data_sets[@]}" --set "train.maxSteps=$steps"
+    train "$run" "$conf" "${data_sets[@]}" --set "train.maxSteps=$steps" "${teacher_opt[@]+"${teacher_opt[@]}"}"
     echo "   $m: $steps updates in $(( $(date +%s) - start )) s (load average $(cut -d' ' -f1-3 /proc/loadavg))"
     ssl extract "$exp/data/all.tsv" --features "$run" "${layer_opt[@]+"${layer_opt[@]}"}" --concat --out "$exp/stage10/$steps/${m}_feats" --overwrite
     if [ -n "${layered[$m]:-}" ]; then  # every hidden state alone (the SUPERB weighted sum: eval probe --layers all)

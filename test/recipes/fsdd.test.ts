@@ -57,4 +57,25 @@ test('recipes/fsdd: speed and VTLN copies join the training split with their lab
     assert.ok(row.mean.probe >= 0 && row.mean.probe <= 1);
   }
   assert.match(s10.output, /probe s10_wav2vec2_20: layer 0: mean \d+\.\d% \/ mean\+std \d+\.\d%; layer 1: .*; layer 3: mean \d+\.\d% \/ mean\+std \d+\.\d%/);
+
+  // --teacher names the distill methods' teacher run: here the wav2vec 2.0 run just trained, distilled into
+  // its first two blocks and probed at every hidden state of the 2-block student.
+  const teacher = join(exp, 'stage10/20/wav2vec2');
+  const d = await runRecipe('fsdd', [...common, '--stage', '10', '--stop-stage', '10', '--methods', 'distill-wav2vec2', '--steps', '20', '--teacher', teacher]);
+  assert.equal(d.code, 0, d.output);
+  assert.deepEqual(ranStages(d.output), [10], 'a method stage 10 has not run reopens the stage');
+  const run = JSON.parse(readFileSync(join(exp, 'stage10/20/distill-wav2vec2/config.json'), 'utf8')) as { methods: { config: { teacher: string } }[] };
+  assert.equal(run.methods[0].config.teacher, teacher);
+  const dprobe = JSON.parse(readFileSync(join(exp, 'probe/s10_distill-wav2vec2_20.json'), 'utf8')) as { layers: number[] };
+  assert.deepEqual(dprobe.layers, [0, 1, 2], 'every hidden state of the 2-block student');
+  assert.match(d.output, /probe s10_distill-wav2vec2_20: layer 0: .*; layer 2: mean \d+\.\d% \/ mean\+std \d+\.\d%/);
+
+  // A teacher that does not exist, or one with no distill method to use it, is refused before any stage runs.
+  const missing = await runRecipe('fsdd', [...common, '--stage', '10', '--methods', 'distill-wav2vec2', '--teacher', join(dir, 'no-such-run')]);
+  assert.equal(missing.code, 2);
+  assert.match(missing.output, /--teacher .*no-such-run: no such run or checkpoint folder/);
+  const unused = await runRecipe('fsdd', [...common, '--stage', '10', '--methods', 'wav2vec2', '--teacher', teacher]);
+  assert.equal(unused.code, 2);
+  assert.match(unused.output, /--teacher names the teacher of a distill method, but --methods \(wav2vec2\) has none/);
+  assert.doesNotMatch(missing.output + unused.output, /== stage/);
 });
