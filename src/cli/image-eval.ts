@@ -20,7 +20,7 @@ export const IMAGE_EVAL_USAGE = `images:   speech-ssl eval <knn|probe|knn+probe>
           --test-images DIR: score on this folder of <class>/<image> instead of the source's test split;
           progress on stderr while embedding (--no-progress to silence it);
           pooled encoder output (--layer N: hidden state N), fitted on the train split, scored on the test split;
-          --max-train N (a class-stratified subset of train, 0 all), --batch-size N (256), --backend NAME`;
+          --max-train N (a class-stratified subset of train, 0 all), --batch-size N (256), --backend NAME, --threads N (wasm threads, as train)`;
 
 export async function runImageEval(mode: 'knn' | 'probe' | 'knn+probe', args: Args): Promise<number> {
   const checkpoint = args.string('checkpoint');
@@ -34,6 +34,8 @@ export async function runImageEval(mode: 'knn' | 'probe' | 'knn+probe', args: Ar
   const maxTrain = args.int('max-train', 0);
   const batchSize = args.int('batch-size', 256);
   const backend = args.choice('backend', BACKEND_CHOICES, 'auto');
+  const threads = args.int('threads');
+  if (threads !== undefined && threads < 1) throw new InputError(`expected a positive integer, got ${threads}`, { field: '--threads' });
   const out = args.string('out');
   const asJson = args.bool('json');
   const l2 = args.number('l2', PROBE_DEFAULTS.l2);
@@ -42,7 +44,7 @@ export async function runImageEval(mode: 'knn' | 'probe' | 'knn+probe', args: Ar
   const temperature = args.number('temperature', 0.07);
   args.rejectUnknown();
   if (ks.some((k) => !Number.isInteger(k) || k < 1)) throw new InputError('expected positive integers', { field: '--k' });
-  await initBackend(backend);
+  await initBackend(backend, { threads });
   const ev = checkpoint ? encoderFromCheckpoint(checkpoint) : encoderFromRunConfig(randomInit!);
   try {
     if (layer !== undefined && !(layer >= 0 && layer <= ev.encoder.numLayers)) throw new InputError(`the encoder has hidden states 0..${ev.encoder.numLayers}`, { field: '--layer' });

@@ -62,9 +62,12 @@ test('speech-ssl eval knn|probe --random-init: train split fitted, test split sc
   assert.deepEqual(Object.keys(line.accuracy), ['k=1', 'k=3']);
   for (const v of Object.values(line.accuracy)) assert.ok(v >= 0 && v <= 1 && Number.isInteger(v * 6), String(v));
   assert.match(knn.stderr, /skipped .*broken\.png/);
-  const probe = await runCli(['eval', 'probe', '--random-init', configFile, '--backend', 'cpu', '--max-train', '9', '--json']);
+  const probe = await runCli(['eval', 'probe', '--random-init', configFile, '--backend', 'cpu', '--threads', '1', '--max-train', '9', '--json']);
   assert.equal(probe.code, 0, probe.stderr);
   assert.match(probe.stdout, /"train":9,"test":6/);
+  const zeroThreads = await runCli(['eval', 'knn', '--random-init', configFile, '--threads', '0']);
+  assert.equal(zeroThreads.code, 2);
+  assert.match(zeroThreads.stderr, /--threads.*expected a positive integer, got 0/);
   const both = await runCli(['eval', 'knn', '--random-init', configFile, '--checkpoint', dir]);
   assert.equal(both.code, 2);
   assert.match(both.stderr, /give exactly one of --checkpoint RUN and --random-init CONFIG/);
