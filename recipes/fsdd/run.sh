@@ -29,6 +29,10 @@ vtln=""    # --vtln "0.9 1.1": VTLN-warped filterbank copies of the training dat
 teacher="" # --teacher RUN: the teacher run (or checkpoint) of the distill methods of stage 10, instead of their config's
 set -- "${recipe_args[@]+"${recipe_args[@]}"}"
 while [ $# -gt 0 ]; do
+  case "$1" in  # every option of this recipe takes a value
+    --data|--exp|--backend|--holdout|--methods|--steps|--layer|--speed|--vtln|--teacher)
+      [ $# -ge 2 ] || { echo "run.sh: $1 needs a value" >&2; exit 2; } ;;
+  esac
   case "$1" in
     --data) data="$2"; shift 2 ;;
     --exp) exp="$2"; shift 2 ;;
