@@ -34,8 +34,7 @@ export async function runImageEval(mode: 'knn' | 'probe' | 'knn+probe', args: Ar
   const maxTrain = args.int('max-train', 0);
   const batchSize = args.int('batch-size', 256);
   const backend = args.choice('backend', BACKEND_CHOICES, 'auto');
-  const threads = args.int('threads');
-  if (threads !== undefined && threads < 1) throw new InputError(`expected a positive integer, got ${threads}`, { field: '--threads' });
+  const threads = args.positiveInt('threads');
   const out = args.string('out');
   const asJson = args.bool('json');
   const l2 = args.number('l2', PROBE_DEFAULTS.l2);

@@ -94,6 +94,15 @@ export class Args {
     return n;
   }
 
+  /** An integer option that must be 1 or more (thread counts, sizes): `expected a positive integer, got 0`. */
+  positiveInt(name: string): number | undefined;
+  positiveInt(name: string, def: number): number;
+  positiveInt(name: string, def?: number): number | undefined {
+    const n = def === undefined ? this.int(name) : this.int(name, def);
+    if (n !== undefined && n < 1) throw new InputError(`expected a positive integer, got ${n}`, { field: `--${name}` });
+    return n;
+  }
+
   bool(name: string, def = false): boolean {
     this.used.add(name);
     const v = this.opts.get(name);

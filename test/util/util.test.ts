@@ -66,6 +66,11 @@ test('args: kebab options, booleans, typed getters name the flag, unknown option
   const b = new Args(['--jobs', 'two', '--typo', '1']);
   assert.throws(() => b.int('jobs'), /--jobs: expected a number/);
   assert.throws(() => b.rejectUnknown(), /unknown option: --typo$/);
+  const c = new Args(['--threads', '0', '--jobs', '3']);
+  assert.throws(() => c.positiveInt('threads'), /--threads: expected a positive integer, got 0/);
+  assert.equal(c.positiveInt('jobs', 1), 3);
+  assert.equal(c.positiveInt('batch', 2), 2);
+  assert.equal(c.positiveInt('missing'), undefined);
 });
 
 test('args: an unknown option names the nearest option the command reads, asks about, or takes as a flag', () => {

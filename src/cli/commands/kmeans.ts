@@ -53,10 +53,9 @@ Writes PREFIX.npy (centroids [k, dims] float32) and PREFIX.json (config, inertia
       tol: args.number('tol', d.tol),
       seed: args.int('seed', d.seed),
     };
-    const threads = args.int('threads', 1);
+    const threads = args.positiveInt('threads', 1);
     const quiet = args.bool('quiet');
     args.rejectUnknown();
-    if (threads < 1) throw new InputError(`expected a positive integer, got ${threads}`, { field: 'threads' });
     const cfg = resolveKMeansConfig(partial);
     const log = quiet ? () => {} : (m: string) => process.stderr.write(`kmeans: ${m}\n`);
 

@@ -80,8 +80,7 @@ export async function runTrain(args: Args, deps?: RunDeps): Promise<number> {
   const sets = args.strings('set');
   const seed = args.int('seed');
   const maxSteps = args.int('max-steps');
-  const threads = args.int('threads');
-  if (threads !== undefined && threads < 1) throw new InputError(`expected a positive integer, got ${threads}`, { field: '--threads' });
+  const threads = args.positiveInt('threads');
   const progress = args.bool('progress', true);
   const initFrom = args.string('init-from');
   args.rejectUnknown();
