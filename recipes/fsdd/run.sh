@@ -29,21 +29,9 @@ vtln=""    # --vtln "0.9 1.1": VTLN-warped filterbank copies of the training dat
 teacher="" # --teacher RUN: the teacher run (or checkpoint) of the distill methods of stage 10, instead of their config's
 set -- "${recipe_args[@]+"${recipe_args[@]}"}"
 while [ $# -gt 0 ]; do
-  case "$1" in  # every option of this recipe takes a value
+  case "$1" in  # each option takes a value, which goes to the variable of its name (--steps N: steps=N)
     --data|--exp|--backend|--holdout|--methods|--steps|--layer|--speed|--vtln|--teacher)
-      [ $# -ge 2 ] || { echo "run.sh: $1 needs a value" >&2; exit 2; } ;;
-  esac
-  case "$1" in
-    --data) data="$2"; shift 2 ;;
-    --exp) exp="$2"; shift 2 ;;
-    --backend) backend="$2"; shift 2 ;;
-    --holdout) holdout="$2"; shift 2 ;;
-    --methods) methods="$2"; shift 2 ;;
-    --steps) steps="$2"; shift 2 ;;
-    --layer) layer="$2"; shift 2 ;;
-    --speed) speed="$2"; shift 2 ;;
-    --vtln) vtln="$2"; shift 2 ;;
-    --teacher) teacher="$2"; shift 2 ;;
+      need_value "$@"; printf -v "${1#--}" '%s' "$2"; shift 2 ;;
     *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done

@@ -79,6 +79,6 @@ test('recipes/fsdd: speed and VTLN copies join the training split with their lab
   assert.match(unused.output, /--teacher names the teacher of a distill method, but --methods \(wav2vec2\) has none/);
   const noValue = await runRecipe('fsdd', [...common, '--stage', '10', '--methods', 'distill-wav2vec2', '--teacher']);
   assert.equal(noValue.code, 2);
-  assert.match(noValue.output, /run\.sh: --teacher needs a value/);
+  assert.match(noValue.output, /option --teacher needs a value/);
   assert.doesNotMatch(missing.output + unused.output, /== stage/);
 });
