@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ADAMW_KERNEL, hasAdamWKernel, type AdamWKernelAttrs } from '../engine/adamw-kernel.ts';
+import { InputError } from '../util/errors.ts';
 
 /**
  * AdamW as PyTorch's `torch.optim.AdamW` defines it (Loshchilov & Hutter, decoupled weight decay):
@@ -23,6 +24,11 @@ export interface AdamWOptions {
   weightDecay: number;
   /** True for parameters that take no weight decay (biases, norms, embeddings...). */
   noDecay: (name: string) => boolean;
+  /**
+   * The factor on `lr` for a parameter (PyTorch's parameter groups with their own lr, scheduled with the
+   * rest): its step size and its decay `1 - lr * factor * weightDecay` use lr x factor. 1 when absent.
+   */
+  lrScale?: (name: string) => number;
 }
 
 /** PyTorch's defaults. */
@@ -32,6 +38,32 @@ export const ADAMW_DEFAULTS: Omit<AdamWOptions, 'noDecay'> = { lr: 1e-3, beta1: 
 export function defaultNoDecay(name: string, shape?: readonly number[]): boolean {
   if (shape && shape.length <= 1) return true;
   return /(^|\.)(bias|b)$/.test(name) || /(norm|ln)[^.]*\.(weight|gain|scale)$/i.test(name);
+}
+
+/**
+ * `lrScale` for AdamW from factors by name prefix (the run config's `optim.lrScale`): the longest prefix
+ * a name starts with gives its factor, 1 when none does. A prefix that names none of `names` is an error
+ * (a misspelt group would otherwise train at the base rate unnoticed). Undefined for an empty map.
+ */
+export function lrScaleByPrefix(factors: Record<string, number>, names: readonly string[]): ((name: string) => number) | undefined {
+  const prefixes = Object.keys(factors).sort((a, b) => b.length - a.length);
+  if (prefixes.length === 0) return undefined;
+  for (const p of prefixes) {
+    if (!names.some((n) => n.startsWith(p))) {
+      const roots = [...new Set(names.map((n) => n.split('.').slice(0, 2).join('.')))].slice(0, 12);
+      throw new InputError(`no trainable parameter's name starts with "${p}" (names start with: ${roots.join(', ')}, ...)`, { field: 'optim.lrScale' });
+    }
+  }
+  const cache = new Map<string, number>();
+  return (name) => {
+    let f = cache.get(name);
+    if (f === undefined) {
+      const p = prefixes.find((q) => name.startsWith(q));
+      f = p === undefined ? 1 : factors[p];
+      cache.set(name, f);
+    }
+    return f;
+  };
 }
 
 /** Optimiser state for one parameter, as exported for checkpoints. */
@@ -85,7 +117,7 @@ export class AdamW {
     const fused = grads.size > 0 && hasAdamWKernel() && [...grads.values()].every((g) => g.dtype === 'float32');
     tf.tidy(() => {
       // Scalars that depend on a parameter's step count, shared by every parameter at that count.
-      const perStep = new Map<number, { epsHat: number; stepSize: number }>();
+      const perStep = new Map<number, { epsHat: number; sqrtBc2: number; bc1: number }>();
       const scalars = new Map<number, tf.Scalar>();
       const scalar = (v: number) => {
         let t = scalars.get(v);
@@ -100,12 +132,14 @@ export class AdamW {
         if (!sc) {
           const bc1 = 1 - Math.pow(beta1, slot.step);
           const sqrtBc2 = Math.sqrt(1 - Math.pow(beta2, slot.step));
-          sc = { epsHat: eps * sqrtBc2, stepSize: (lr * sqrtBc2) / bc1 };
+          sc = { epsHat: eps * sqrtBc2, sqrtBc2, bc1 };
           perStep.set(slot.step, sc);
         }
-        const decay = weightDecay > 0 && !this.options.noDecay(name) ? 1 - lr * weightDecay : 1;
+        const lrP = lr * (this.options.lrScale?.(name) ?? 1);
+        const stepSize = (lrP * sc.sqrtBc2) / sc.bc1;
+        const decay = weightDecay > 0 && !this.options.noDecay(name) ? 1 - lrP * weightDecay : 1;
         if (fused) {
-          const attrs: AdamWKernelAttrs = { beta1, oneMinusBeta1: 1 - beta1, beta2, oneMinusBeta2: 1 - beta2, decay, epsHat: sc.epsHat, stepSize: sc.stepSize };
+          const attrs: AdamWKernelAttrs = { beta1, oneMinusBeta1: 1 - beta1, beta2, oneMinusBeta2: 1 - beta2, decay, epsHat: sc.epsHat, stepSize };
           const [pNew, mNew, vNew] = tf.engine().runKernel(ADAMW_KERNEL, { param: p, grad: g, expAvg: slot.m, expAvgSq: slot.v }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
           slot.m.assign(mNew);
           slot.v.assign(vNew);
@@ -115,7 +149,7 @@ export class AdamW {
         const m = tf.add(tf.mul(slot.m, scalar(beta1)), tf.mul(g, scalar(1 - beta1)));
         const v = tf.add(tf.mul(slot.v, scalar(beta2)), tf.mul(tf.square(g), scalar(1 - beta2)));
         const base = decay !== 1 ? tf.mul(p, scalar(decay)) : p;
-        const update = tf.mul(tf.div(m, tf.add(tf.sqrt(v), scalar(sc.epsHat))), scalar(sc.stepSize));
+        const update = tf.mul(tf.div(m, tf.add(tf.sqrt(v), scalar(sc.epsHat))), scalar(stepSize));
         slot.m.assign(m);
         slot.v.assign(v);
         p.assign(tf.sub(base, update));

@@ -47,6 +47,12 @@ export interface OptimConfig {
   weightDecay: number;
   /** `default`: no decay on biases, norm gains and other 1-D parameters; `none`: decay everything. */
   noDecay: 'default' | 'none';
+  /**
+   * Learning-rate factors by parameter-name prefix (`{byol.predictor.: 10}`): a trainable parameter whose
+   * name starts with a prefix takes lr x factor (the longest matching prefix wins), on the same schedule;
+   * the others take lr. Every prefix must name at least one trainable parameter.
+   */
+  lrScale: Record<string, number>;
 }
 
 export interface ScheduleSection {
@@ -89,7 +95,7 @@ export interface RunConfig {
   train: TrainSection;
 }
 
-export const OPTIM_DEFAULTS: OptimConfig = { ...ADAMW_DEFAULTS, lr: 5e-4, noDecay: 'default' };
+export const OPTIM_DEFAULTS: OptimConfig = { ...ADAMW_DEFAULTS, lr: 5e-4, noDecay: 'default', lrScale: {} };
 export const SCHEDULE_SECTION_DEFAULTS: ScheduleSection = { kind: 'linear', warmupSteps: 0, finalLrScale: 0 };
 export const TRAIN_DEFAULTS: TrainSection = {
   maxSteps: 1000,
@@ -159,6 +165,16 @@ export function applyOverrides(raw: unknown, overrides: string[], opts: { cwd?: 
   return root;
 }
 
+function readLrScale(o: Fields): Record<string, number> {
+  const f = o.object('lrScale');
+  const out: Record<string, number> = {};
+  for (const prefix of Object.keys((o.raw('lrScale') ?? {}) as object)) {
+    if (prefix === '') f.fail(prefix, 'a prefix may not be empty (set optim.lr instead)');
+    out[prefix] = f.number(prefix, 1, { min: 0 });
+  }
+  return out;
+}
+
 /** Validates a whole run config (the generic parts; see the header) and fills in defaults. */
 export function readRunConfig(raw: unknown, file?: string): RunConfig {
   const f = new Fields(raw, '', file);
@@ -192,6 +208,7 @@ export function readRunConfig(raw: unknown, file?: string): RunConfig {
     eps: o.number('eps', od.eps, { min: 0 }),
     weightDecay: o.number('weightDecay', od.weightDecay, { min: 0 }),
     noDecay: o.choice('noDecay', ['default', 'none'] as const, od.noDecay),
+    lrScale: readLrScale(o),
   };
   o.done();
 

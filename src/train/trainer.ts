@@ -6,7 +6,7 @@ import type { BuiltData } from '../data/registry.ts';
 import type { StepInfo } from '../methods/method.ts';
 import type { JsonValue } from '../util/fields.ts';
 import { Progress } from '../util/progress.ts';
-import { AdamW, defaultNoDecay } from './adamw.ts';
+import { AdamW, defaultNoDecay, lrScaleByPrefix } from './adamw.ts';
 import { LrSchedule } from './schedule.ts';
 import type { RunConfig } from './config.ts';
 import { weightedLosses, readScalars, type RunMethod } from './losses.ts';
@@ -88,6 +88,7 @@ export class Trainer {
       eps: config.optim.eps,
       weightDecay: config.optim.weightDecay,
       noDecay: config.optim.noDecay === 'none' ? () => false : (n) => defaultNoDecay(n, shapes.get(n)),
+      lrScale: lrScaleByPrefix(config.optim.lrScale, [...shapes.keys()]),
     });
     this.schedule = new LrSchedule({ ...config.schedule, peakLr: config.optim.lr, totalSteps: config.train.maxSteps });
     this.varList = [...this.tensors.trainable.values()];

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/engine/backend.ts';
-import { AdamW, defaultNoDecay } from '../../src/train/adamw.ts';
+import { AdamW, defaultNoDecay, lrScaleByPrefix } from '../../src/train/adamw.ts';
 import { setAdamWKernelEnabled } from '../../src/engine/adamw-kernel.ts';
 import { Rng } from '../../src/util/rng.ts';
 
@@ -85,6 +85,42 @@ for (const backend of ['cpu', 'wasm'] as const) {
     for (const [name, v] of params) closeTo(v.dataSync(), ref.get(name)!.p, 2e-5, name);
     assert.equal(opt.stepOf('lin.weight'), 20);
     assert.equal(opt.stepOf('head.weight'), 15);
+    opt.dispose();
+    for (const v of params.values()) v.dispose();
+  });
+
+  test(`adamw (${backend}): lrScale groups take lr x factor in the step and in the decay (longest prefix wins, 0 freezes)`, async () => {
+    await initBackend(backend);
+    const rng = new Rng(5);
+    const shapes: Record<string, number[]> = { 'enc.weight': [3, 2], 'head.weight': [2, 2], 'head.bias': [2] };
+    const factors = { 'head.': 4, 'head.bias': 0 };
+    const scale = lrScaleByPrefix(factors, Object.keys(shapes))!;
+    assert.deepEqual(Object.keys(shapes).map(scale), [1, 4, 0]);
+    const hyper = { lr: 0.02, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0.1 };
+    const opt = new AdamW({ ...hyper, lrScale: scale });
+    const params = new Map<string, tf.Variable>();
+    const ref = new Map<string, { p: number[]; st: { m: number[]; v: number[]; t: number } }>();
+    for (const [name, shape] of Object.entries(shapes)) {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const init = Array.from(Float32Array.from(rng.normalArray(n)));
+      params.set(name, tf.variable(tf.tensor(init, shape)));
+      ref.set(name, { p: init.slice(), st: { m: new Array(n).fill(0), v: new Array(n).fill(0), t: 0 } });
+    }
+    const frozen = Array.from(params.get('head.bias')!.dataSync());
+    for (let step = 0; step < 6; step++) {
+      opt.lr = hyper.lr / (step + 1);
+      const grads = new Map<string, tf.Tensor>();
+      for (const [name, shape] of Object.entries(shapes)) {
+        const g = Array.from(Float32Array.from(rng.normalArray(shape.reduce((a, b) => a * b, 1), 0.5)));
+        grads.set(name, tf.tensor(g, shape));
+        const r = ref.get(name)!;
+        torchAdamWStep(r.p, g, r.st, { ...hyper, lr: opt.lr * scale(name) });
+      }
+      opt.step(params, grads);
+      for (const g of grads.values()) g.dispose();
+    }
+    for (const [name, v] of params) closeTo(v.dataSync(), ref.get(name)!.p, 2e-5, name);
+    assert.deepEqual(Array.from(params.get('head.bias')!.dataSync()), frozen, 'factor 0: unchanged');
     opt.dispose();
     for (const v of params.values()) v.dispose();
   });
@@ -177,3 +213,8 @@ for (const backend of ['wasm', 'cpu'] as const) {
     assert.equal(tf.memory().numTensors, before);
   });
 }
+
+test('lrScaleByPrefix: no map gives no scaling; a prefix that names no parameter is an error naming it', () => {
+  assert.equal(lrScaleByPrefix({}, ['a.b']), undefined);
+  assert.throws(() => lrScaleByPrefix({ 'byol.pred.': 10 }, ['encoder.stem.conv.weight', 'byol.predictor.layers.0.weight']), /optim\.lrScale: no trainable parameter's name starts with "byol\.pred\."/);
+});

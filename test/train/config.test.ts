@@ -13,6 +13,8 @@ test('run config: defaults fill in; method entries get key = name and weight 1',
   assert.deepEqual(c.optim, OPTIM_DEFAULTS);
   assert.equal(c.optim.lr, 5e-4);
   assert.equal(c.optim.weightDecay, 0.01);
+  assert.deepEqual(c.optim.lrScale, {});
+  assert.deepEqual(readRunConfig({ ...minimal, optim: { lrScale: { 'byol.predictor.': 10 } } }).optim.lrScale, { 'byol.predictor.': 10 });
   assert.deepEqual(c.methods, [{ name: 'hubert', key: 'hubert', weight: 1, layer: undefined, config: {} }]);
   assert.equal(c.seed, 1);
   assert.equal(c.schedule.kind, 'linear');
@@ -22,6 +24,9 @@ test('run config: every mistake names the file, the field and what was expected'
   const bad = (over: Record<string, unknown>) => () => readRunConfig({ ...minimal, ...over }, 'run.yaml');
   assert.throws(bad({ optim: { lr: '1e-3' } }), /run\.yaml: optim\.lr: expected a finite number, got "1e-3"/);
   assert.throws(bad({ optim: { lr: -1 } }), /optim\.lr: expected a number >= 0, got -1/);
+  assert.throws(bad({ optim: { lrScale: { 'byol.predictor.': -1 } } }), /run\.yaml: optim\.lrScale\.byol\.predictor\.: expected a number >= 0, got -1/);
+  assert.throws(bad({ optim: { lrScale: { 'byol.predictor.': null } } }), /optim\.lrScale\.byol\.predictor\.: expected a finite number/);
+  assert.throws(bad({ optim: { lrScale: 10 } }), /optim\.lrScale: expected an object, got 10/);
   assert.throws(bad({ train: { maxSteps: 2.5 } }), /train\.maxSteps: expected an integer, got 2\.5/);
   assert.throws(bad({ train: { updatefreq: 2 } }), /train\.updatefreq: unknown field; known fields here: .*updateFreq/);
   assert.throws(bad({ schedule: { kind: 'step' } }), /schedule\.kind: expected one of constant\|linear\|cosine, got "step"/);

@@ -227,6 +227,23 @@ test('trainer (cpu): EMA buffers get no gradient and no optimiser state; tau = 1
   run.dispose();
 });
 
+test('trainer (cpu): optim.lrScale reaches the optimiser (factor 0 leaves a group unchanged); a prefix naming nothing is refused', async () => {
+  await useBackend('cpu');
+  const { dir, feats } = setupDir();
+  const over = (lrScale: Record<string, number>) => tinyRunConfig(feats, { methods: [{ name: 'ema-target', key: 'ema', config: { tau: 0.5 } }], optim: { lr: 0.01, lrScale }, train: { maxSteps: 2, logEvery: 1 } });
+  const run = await buildRun(over({ 'ema.online.': 0 }), { baseDir: dir, outDir: join(dir, 'out'), deps });
+  const t = run.trainer;
+  const online0 = Array.from(t.tensors.trainable.get('ema.online.weight')!.dataSync());
+  const encoderName = [...t.tensors.trainable.keys()].find((n) => n.startsWith('encoder.'))!;
+  const encoder0 = Array.from(t.tensors.trainable.get(encoderName)!.dataSync());
+  await t.run();
+  assert.deepEqual(Array.from(t.tensors.trainable.get('ema.online.weight')!.dataSync()), online0);
+  assert.notDeepEqual(Array.from(t.tensors.trainable.get(encoderName)!.dataSync()), encoder0);
+  assert.equal(t.optimizer.stepOf('ema.online.weight'), 2, 'a factor-0 group still counts its steps');
+  run.dispose();
+  await assert.rejects(buildRun(over({ 'ema.onlin.': 2 }), { baseDir: dir, outDir: join(dir, 'o2'), deps }), /optim\.lrScale: no trainable parameter's name starts with "ema\.onlin\."/);
+});
+
 test('run building: unknown method, method config field, layer out of range, duplicate keys are named', async () => {
   await useBackend('cpu');
   const { dir, feats } = setupDir();
