@@ -32,6 +32,11 @@ for (const [recipe, teacher] of [['cifar10', 'rotation'], ['digits', 'simclr']] 
     byol.dispose();
     if (recipe === 'cifar10') {
       const long = await buildRun(raw('byol-long'), { file: conf('byol-long'), baseDir: join(repoRoot, 'recipes', recipe, 'conf'), outDir: join(work, 'byol-long'), deps });
+      // The predictor trains at 10x the scheduled rate (optim.lrScale), everything else at 1x.
+      const names = [...long.trainer.tensors.trainable.keys()];
+      const scale = long.trainer.optimizer.options.lrScale!;
+      assert.ok(names.some((n) => n.startsWith('byol.predictor.')));
+      for (const n of names) assert.equal(scale(n), n.startsWith('byol.predictor.') ? 10 : 1, n);
       long.dispose();
     }
     const d = raw('distill') as { methods: { config: { teacher: string } }[] };
