@@ -54,16 +54,13 @@ export function lrScaleByPrefix(factors: Record<string, number>, names: readonly
       throw new InputError(`no trainable parameter's name starts with "${p}" (names start with: ${roots.join(', ')}, ...)`, { field: 'optim.lrScale' });
     }
   }
-  const cache = new Map<string, number>();
-  return (name) => {
-    let f = cache.get(name);
-    if (f === undefined) {
-      const p = prefixes.find((q) => name.startsWith(q));
-      f = p === undefined ? 1 : factors[p];
-      cache.set(name, f);
-    }
-    return f;
-  };
+  // The names are known now: each one's factor is looked up once, not at every step.
+  const factorOf = new Map<string, number>();
+  for (const n of names) {
+    const p = prefixes.find((q) => n.startsWith(q));
+    if (p !== undefined) factorOf.set(n, factors[p]);
+  }
+  return (name) => factorOf.get(name) ?? 1;
 }
 
 /** Optimiser state for one parameter, as exported for checkpoints. */
